@@ -1,0 +1,52 @@
+"""Diameters of a family of honest vectors (agreement paper, section 3.1, eq. 4 and 5).
+
+A family is an ``h x d`` array, one row per honest node.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _centered(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"a family is an h x d array, got shape {x.shape}")
+    return x - x.mean(axis=0)
+
+
+def pairwise_sq_distances(x: np.ndarray) -> np.ndarray:
+    """Squared l2 distances between rows, ``h x h``, by one Gram product on centered rows.
+
+    Centering first keeps the result accurate when the diameter is small against the norms.
+    """
+    c = _centered(x)
+    sq = np.einsum("ij,ij->i", c, c)
+    g = c @ c.T
+    d2 = sq[:, None] + sq[None, :] - 2.0 * g
+    np.maximum(d2, 0.0, out=d2)
+    np.fill_diagonal(d2, 0.0)
+    return d2
+
+
+def d2(x: np.ndarray) -> float:
+    """l2 diameter D2(x) = max_{j,k} ||x_j - x_k||_2 (eq. 4 with r = 2)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] < 2:
+        return 0.0
+    return float(np.sqrt(pairwise_sq_distances(x).max()))
+
+
+def dcw(x: np.ndarray) -> np.ndarray:
+    """Coordinate-wise diameter Dcw(x)[i] = max_j x_j[i] - min_j x_j[i] (eq. 5)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x.max(axis=0) - x.min(axis=0)
+
+
+def dcw2(x: np.ndarray) -> float:
+    """Coordinate-wise l2 diameter Dcw2(x) = ||Dcw(x)||_2 (section 3.1)."""
+    return float(np.linalg.norm(dcw(x)))
+
+
+def averaging_error(x_t: np.ndarray, x_0: np.ndarray) -> float:
+    """|| mean(x_t) - mean(x_0) ||_2, the left side of C-averaging (Definition 3, eq. 21)."""
+    return float(np.linalg.norm(np.mean(x_t, axis=0) - np.mean(x_0, axis=0)))

@@ -1,0 +1,1 @@
+"""Wire format, keys and signatures, validation, and the adversarial simulated network."""

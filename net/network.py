@@ -1,0 +1,217 @@
+"""The simulated asynchronous network, driven by the adversary's schedule.
+
+Every node is a trio task with an inbox. The network's coordinator delivers ONE message at a time
+and waits until the receiving task has processed it and is blocked again (it acknowledges), before
+the schedule picks the next delivery: the system settles between deliveries, so trio's randomised
+scheduler never decides anything observable. (This explicit handshake is the cheap equivalent of
+``trio.testing.wait_all_tasks_blocked``: only the receiver can run during a step.)
+
+Liveness is the network's: whenever the schedule withholds everything (``pick`` returns None) while
+messages are in flight, the oldest delivery to a still-running honest node is delivered. Every run
+therefore ends, and a run where honest nodes cannot finish because nothing is left in flight is
+reported as ``stalled`` rather than hanging.
+
+Byzantine messages are *slots*: when honest traffic of a new (instance, round) first appears, the
+adversary says which (Byzantine sender, receiver) slots it wants; the schedule orders them like any
+message; when one is delivered, the Byzantine node task writes its bytes right then (rushing), and
+they reach the receiver at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections import Counter
+from typing import Any, Callable
+
+import trio
+
+from .pool import Delivery, Fifo, Pool
+from .schedules import Schedule
+from .validate import Verifier
+
+_START = object()
+_TRACE = struct.Struct("<qiiqqI")
+
+
+class Network:
+    def __init__(self, n: int, honest: list[int], byzantine: list[int], schedule: Schedule, verifier: Verifier,
+                 rng, *, record_trace: bool = False, max_steps: int = 50_000_000,
+                 progress: Callable[[int], None] | None = None):
+        self.n = n
+        self.honest, self.byzantine = list(honest), list(byzantine)
+        self.is_honest = [False] * n
+        for i in honest:
+            self.is_honest[i] = True
+        self.schedule, self.verifier = schedule, verifier
+        self.pool, self.fifo = Pool(), Fifo()
+        self.record_trace, self.trace = record_trace, []
+        self.max_steps = max_steps
+        self.progress = progress
+        self.step = 0
+        self._digest = hashlib.blake2b(digest_size=32)
+        self._seq = [0] * n
+        self._refs: dict[int, int] = {}  # id(data) -> pending deliveries sharing it
+        self._rounds_seen: set[tuple[int, int]] = set()
+        self.done: set[int] = set()
+        self.stalled = False
+        self.sent = Counter()        # by kind, per recipient
+        self.bytes_sent = Counter()  # by kind, per recipient
+        self.delivered = 0
+        self.to_byzantine = 0
+        self.dropped_after_output = 0
+        self.rejected = Counter()
+        self.adversary = None
+        self._inbox: dict[int, trio.MemorySendChannel] = {}
+        self._ack_send, self._ack_recv = trio.open_memory_channel(1)
+        self._byz_out: list[bytes] = []
+        schedule.bind(self, rng)
+
+    # -- used by node tasks ---------------------------------------------------------------------
+    def open_inbox(self, node: int) -> trio.MemoryReceiveChannel:
+        send, recv = trio.open_memory_channel(1)
+        self._inbox[node] = send
+        return recv
+
+    def settled(self) -> None:
+        """A node task calls this when it has fully processed the item it was given."""
+        self._ack_send.send_nowait(None)
+
+    def reject(self, reason: str) -> None:
+        self.rejected[reason] += 1
+
+    def node_done(self, node: int) -> None:
+        self.done.add(node)
+
+    def submit(self, sender: int, to: int, env, data: bytes) -> None:
+        """An honest node sends ``data`` (the signed bytes of envelope ``env``) to ``to`` (a node
+        id, or -1 for every other node). Every recipient's delivery shares the one ``data`` object."""
+        kind, round_, instance = env.kind, env.round, env.instance
+        receivers = range(self.n) if to < 0 else (to,)
+        if self.adversary is not None:
+            self.adversary.observe(sender, to, env, data)
+        key = (instance, round_)
+        if key not in self._rounds_seen:
+            self._rounds_seen.add(key)
+            if self.adversary is not None:
+                for b, r in self.adversary.slots(instance, round_):
+                    self._add(Delivery((b, self._next_seq(b), r), b, r, "slot", round_, instance, None, True))
+        seq = self._next_seq(sender)
+        for r in receivers:
+            if r == sender:
+                continue
+            self.sent[kind] += 1
+            self.bytes_sent[kind] += len(data)
+            if not self.is_honest[r]:
+                self.to_byzantine += 1  # the adversary already read it in observe()
+                continue
+            self._add(Delivery((sender, seq, r), sender, r, kind, round_, instance, data))
+
+    def byzantine_emit(self, data: bytes) -> None:
+        """A Byzantine node task hands over the bytes it wrote for the slot being delivered."""
+        self._byz_out.append(data)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _next_seq(self, node: int) -> int:
+        self._seq[node] += 1
+        return self._seq[node]
+
+    def _add(self, d: Delivery) -> None:
+        if d.data is not None:
+            k = id(d.data)
+            self._refs[k] = self._refs.get(k, 0) + 1
+        self.pool.add(d)
+        self.fifo.add(d)
+        self.schedule.on_submit(d)
+
+    def _take(self, d: Delivery) -> None:
+        d.pending = False
+        self.pool.remove(d)
+        if d.data is not None:
+            k = id(d.data)
+            left = self._refs[k] - 1
+            if left:
+                self._refs[k] = left
+            else:
+                del self._refs[k]
+                self.verifier.forget(d.data)
+
+    def _pick(self) -> Delivery | None:
+        d = self.schedule.pick()
+        if d is not None and d.pending and d in self.pool:
+            return d
+        # Liveness: the schedule withholds everything; deliver the oldest message still useful.
+        return self.fifo.first(lambda x: x.receiver not in self.done)
+
+    def _trace(self, sender: int, receiver: int, kind: str, round_: int, instance: int, data: bytes) -> None:
+        self.step += 1
+        self._digest.update(_TRACE.pack(self.step, sender, receiver, round_, instance, len(data)))
+        self._digest.update(kind.encode())
+        self._digest.update(data[-64:])
+        if self.record_trace:
+            self.trace.append((self.step, sender, receiver, kind, round_, instance, len(data)))
+
+    async def _give(self, node: int, item: Any) -> None:
+        self._inbox[node].send_nowait(item)
+        await self._ack_recv.receive()
+
+    async def _deliver_bytes(self, sender: int, receiver: int, kind: str, round_: int, instance: int,
+                             data: bytes) -> None:
+        self.delivered += 1
+        self._trace(sender, receiver, kind, round_, instance, data)
+        await self._give(receiver, data)
+
+    # -- the coordinator ------------------------------------------------------------------------
+    async def run(self, start_order: list[int]) -> None:
+        """Start every honest node (in id order), then deliver until all honest nodes are done."""
+        for node in start_order:
+            await self._give(node, _START)
+        honest_total = len(self.honest)
+        while len(self.done) < honest_total:
+            if self.step >= self.max_steps:
+                self.stalled = True
+                break
+            d = self._pick()
+            if d is None:
+                self.stalled = True
+                break
+            self._take(d)
+            if d.receiver in self.done:
+                self.dropped_after_output += 1
+                continue
+            if d.slot:
+                self._byz_out.clear()
+                await self._give(d.sender, d)  # the Byzantine task writes its bytes now
+                for data in list(self._byz_out):
+                    env, _ = self.verifier.check(data)
+                    kind = env.kind if env is not None else "invalid"
+                    self.sent[kind] += 1
+                    self.bytes_sent[kind] += len(data) if isinstance(data, (bytes, bytearray)) else 0
+                    await self._deliver_bytes(d.sender, d.receiver, kind, d.round, d.instance, data)
+                    if id(data) not in self._refs:
+                        self.verifier.release(data)
+            else:
+                await self._deliver_bytes(d.sender, d.receiver, d.kind, d.round, d.instance, d.data)
+            if self.progress is not None and self.step % 4096 == 0:
+                self.progress(self.step)
+
+    def finish_digest(self, outputs: list[bytes]) -> str:
+        for b in outputs:
+            self._digest.update(b)
+        return self._digest.hexdigest()
+
+    def message_counts(self) -> dict[str, Any]:
+        return {
+            "sent": int(sum(self.sent.values())),
+            "delivered": self.delivered,
+            "rejected": {k: int(v) for k, v in sorted(self.rejected.items())},
+            "by_kind": {k: int(v) for k, v in sorted(self.sent.items())},
+            "bytes_by_kind": {k: int(v) for k, v in sorted(self.bytes_sent.items())},
+            "bytes": int(sum(self.bytes_sent.values())),
+            "to_byzantine": self.to_byzantine,
+            "dropped_after_output": self.dropped_after_output,
+            "undelivered_at_end": len(self.pool),
+            "signature_verifications": self.verifier.verifications,
+        }
+
+
+START = _START

@@ -1,0 +1,1 @@
+"""trio tasks: the honest node driver, the adversary's Byzantine nodes, attacks."""

@@ -1,0 +1,132 @@
+"""The adversary: ONE object controlling the f Byzantine identities (agreement paper, section 2.1).
+
+It is omniscient and rushing: :meth:`Adversary.observe` sees every honest message as it is sent
+(hence every honest vector), and a Byzantine message's bytes are written only when the schedule
+delivers it, from everything seen so far. It holds the Byzantine private keys and no honest one, so
+it cannot forge an honest signature or change an honest message.
+
+Writing an attack
+-----------------
+Subclass :class:`Attack`, set ``name``, and implement ``write``; register it in
+``nodes.attacks.ATTACKS``::
+
+    class Zero(Attack):
+        name = "zero"
+        def write(self, b, r, instance, round_):
+            return [self.vec(b, instance, round_, np.zeros(self.adv.d))]
+
+``write`` returns a list of envelopes (signed with b's own key) or raw bytes (sent as they are:
+garbage, replays, forgeries); an empty list is silence. ``slots`` says which (Byzantine sender,
+receiver) pairs get a chance to send in a new (instance, round); by default every pair. The
+attack reads ``self.adv``: ``seen(instance, round_)`` (honest vectors of that round sent so far, by
+sender), ``latest[r]`` (the last vector honest node r sent), ``honest``, ``byzantine``, ``n``, ``f``,
+``q``, ``d``, ``rng`` (its own seeded stream), ``params`` (the scenario's ``[adversary]`` table).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import trio
+
+from agreement.messages import Envelope
+from net import wire
+from net.keys import Signer
+from net.network import Network
+
+
+class Attack:
+    name = "base"
+    kind = "VEC"
+    """The envelope kind of the protocol under attack (``VEC`` for "iterate a rule")."""
+
+    def bind(self, adv: "Adversary") -> None:
+        self.adv = adv
+
+    def slots(self, instance: int, round_: int) -> list[tuple[int, int]]:
+        return [(b, r) for b in self.adv.byzantine for r in self.adv.honest]
+
+    def write(self, b: int, r: int, instance: int, round_: int) -> list[Envelope | bytes]:
+        return []
+
+    def vec(self, b: int, instance: int, round_: int, x: np.ndarray, kind: str | None = None) -> Envelope:
+        """A well-formed vector message from Byzantine node b."""
+        return Envelope(kind or self.kind, b, round_, instance, {"x": np.asarray(x, dtype=np.float64)})
+
+
+class Adversary:
+    def __init__(self, attack: Attack, *, n: int, f: int, q: int, d: int, honest: list[int], byzantine: list[int],
+                 signers: dict[int, Signer], rng: np.random.Generator, params: dict[str, Any] | None = None,
+                 protocol: dict[str, Any] | None = None):
+        self.attack = attack
+        self.n, self.f, self.q, self.d = n, f, q, d
+        self.honest, self.byzantine = list(honest), list(byzantine)
+        self.signers = signers
+        self.rng = rng
+        self.params = dict(params or {})
+        self.protocol = dict(protocol or {})
+        self._seen: dict[tuple[int, int], dict[int, np.ndarray]] = {}
+        self.latest: dict[int, np.ndarray] = {}
+        self.history: list[tuple[int, Envelope, bytes]] = []
+        """Every honest message observed: (sender, envelope, signed bytes), for replays."""
+        self.keep_history = False
+        self._signed: dict[bytes, bytes] = {}
+        self._signed_bytes = 0
+        self.net: Network | None = None
+        attack.bind(self)
+
+    # -- what the adversary sees -------------------------------------------------------------
+    def observe(self, sender: int, to: int, env: Envelope, data: bytes) -> None:
+        x = env.payload.get("x")
+        if isinstance(x, np.ndarray):
+            self._seen.setdefault((env.instance, env.round), {})[sender] = x
+            self.latest[sender] = x
+        if self.keep_history:
+            self.history.append((sender, env, data))
+
+    def seen(self, instance: int, round_: int) -> dict[int, np.ndarray]:
+        return self._seen.get((instance, round_), {})
+
+    def seen_matrix(self, instance: int, round_: int) -> np.ndarray | None:
+        s = self.seen(instance, round_)
+        return np.stack(list(s.values())) if s else None
+
+    # -- what the network asks -----------------------------------------------------------------
+    def slots(self, instance: int, round_: int) -> list[tuple[int, int]]:
+        return self.attack.slots(instance, round_) if self.byzantine else []
+
+    def write(self, b: int, r: int, instance: int, round_: int) -> list[bytes]:
+        out = []
+        for m in self.attack.write(b, r, instance, round_):
+            out.append(self.sign(b, m) if isinstance(m, Envelope) else m)
+        return out
+
+    def sign(self, b: int, env: Envelope) -> bytes:
+        """Signed bytes of a Byzantine envelope; the same content signed twice is signed once
+        (Ed25519 is deterministic, so the bytes are identical and verified once by the cache)."""
+        body = wire.encode_unsigned(env)
+        data = self._signed.get(body)
+        if data is None:
+            data = body + self.signers[b].sign(body)
+            self._signed_bytes += len(data)
+            if self._signed_bytes > (64 << 20):
+                self._signed.clear()
+                self._signed_bytes = len(data)
+            self._signed[body] = data
+        return data
+
+
+class ByzantineNode:
+    """The trio task of one Byzantine identity: when the schedule delivers one of its slots, it asks
+    the adversary for the bytes and hands them to the network. Messages TO Byzantine nodes are read
+    by the adversary as they are sent (``Adversary.observe``), so none is queued for this task."""
+
+    def __init__(self, node: int, adversary: Adversary, net: Network):
+        self.node, self.adversary, self.net = node, adversary, net
+
+    async def run(self) -> None:
+        inbox = self.net.open_inbox(self.node)
+        async for slot in inbox:
+            for data in self.adversary.write(self.node, slot.receiver, slot.instance, slot.round):
+                self.net.byzantine_emit(data)
+            self.net.settled()

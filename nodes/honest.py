@@ -1,0 +1,43 @@
+"""The honest node: a thin trio task that drives a sans-IO protocol machine over the network."""
+from __future__ import annotations
+
+from agreement.messages import Step
+from net import wire
+from net.keys import Signer
+from net.network import START, Network
+
+
+class HonestNode:
+    """Receive from the network, validate, feed the machine, sign and send what it returns."""
+
+    def __init__(self, node: int, machine, signer: Signer, net: Network):
+        self.node, self.machine, self.signer, self.net = node, machine, signer, net
+        self.output = None
+        self.done = False
+
+    def _emit(self, step: Step) -> None:
+        for out in step.send:
+            data = wire.encode(out.envelope, self.signer)
+            self.net.submit(self.node, out.to, out.envelope, data)
+        if step.rejected:
+            self.net.reject(step.rejected)
+        if step.done and not self.done:
+            self.done, self.output = True, step.output
+            self.net.node_done(self.node)
+
+    def handle(self, item) -> None:
+        """Process one inbox item; never raises on bad input (bad bytes are counted, not raised)."""
+        if item is START:
+            self._emit(self.machine.start())
+            return
+        env, reason = self.net.verifier.check(item)
+        if reason is not None:
+            self.net.reject(reason)
+            return
+        self._emit(self.machine.feed(env))
+
+    async def run(self) -> None:
+        inbox = self.net.open_inbox(self.node)
+        async for item in inbox:
+            self.handle(item)
+            self.net.settled()

@@ -1,0 +1,1 @@
+"""Scenario files, the runner, checks, reports and the ``jungle`` command line."""
