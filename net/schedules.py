@@ -168,3 +168,20 @@ def make_schedule(name: str, params: dict[str, Any] | None = None) -> Schedule:
     if name not in SCHEDULES:
         raise KeyError(f"unknown schedule {name!r}; known: {', '.join(sorted(SCHEDULES))}")
     return SCHEDULES[name](params)
+
+
+def _load_optional() -> None:
+    """Schedules that live in their own modules register here (module-level ``SCHEDULES`` dict)."""
+    import importlib
+
+    for mod in ("net.schedules_lowerbound", "net.schedules_search"):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+            continue
+        SCHEDULES.update(getattr(m, "SCHEDULES", {}))
+
+
+_load_optional()

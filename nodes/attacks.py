@@ -165,3 +165,20 @@ def make_attack(name: str) -> Attack:
     if name not in ATTACKS:
         raise KeyError(f"unknown attack {name!r}; known: {', '.join(sorted(ATTACKS))}")
     return ATTACKS[name]()
+
+
+def _load_optional() -> None:
+    """Attacks that live in their own modules register here (module-level ``ATTACKS`` dict)."""
+    import importlib
+
+    for mod in ("nodes.attacks_lowerbound", "nodes.attacks_learn", "nodes.attacks_search"):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+            continue
+        ATTACKS.update(getattr(m, "ATTACKS", {}))
+
+
+_load_optional()

@@ -34,7 +34,14 @@ def prepare(scenario: str, sets: list[str], seed: int | None) -> dict[str, Any]:
     data = load(scenario)
     for s in sets or []:
         apply_set(data, s)
-    return resolve(data, seed=seed)
+    compare = data.pop("compare", None)
+    cfg = resolve(data, seed=seed)
+    if compare is not None:
+        from .compare import resolve_variants
+
+        cfg["_variants"] = resolve_variants(data, compare, seed)
+        cfg["compare"] = compare
+    return cfg
 
 
 def execute(cfg: dict[str, Any], progress: bool = True) -> dict[str, Any]:
@@ -42,6 +49,10 @@ def execute(cfg: dict[str, Any], progress: bool = True) -> dict[str, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     kind = cfg["scenario"]["kind"]
+    if "_variants" in cfg:
+        from .compare import run_compare
+
+        return run_compare(cfg, lambda c: execute(c, progress=progress))
     if kind == "learn":
         try:
             from .learn_runner import run_learn
@@ -85,7 +96,12 @@ def cmd_run(args) -> int:
     result = execute(cfg, progress=not args.quiet)
     console = Console()
     if not args.quiet:
-        print_summary(result, console)
+        if "variants" in result:
+            from .compare import print_compare
+
+            print_compare(result, console)
+        else:
+            print_summary(result, console)
     if args.check_determinism:
         again = execute(prepare(args.scenario, args.set, args.seed), progress=False)
         same = again["trace_digest"] == result["trace_digest"]
