@@ -1,0 +1,205 @@
+"""LEARN (agreement paper, section 4.2, Algorithm 1) as a sans-IO machine of one honest node.
+
+Round t = 1..T at node j:
+  line 5  g_t = GradientOracle(theta_t)                       (``grad_fn(theta, t)``, pure callable)
+  line 6  gamma_t = AVG_{tau_t}(g_t), tau_t = ceil(log2 t)     (agreement on gradients)
+  line 7  theta_{t+1/2} = theta_t - eta gamma_t               (eq. 27)
+  line 8  theta_{t+1} = AVG_1(theta_{t+1/2})                  (agreement on parameters)
+and the output is theta_* for * in [T] drawn with a seed every honest node shares (lines 10-11,
+Remark 2), or the last iterate theta_{T+1} when asked (Remark 1).
+
+Every (round t, phase) runs its own AVG sub-machine with its own ``instance`` id
+(:func:`instance_of`), so that messages of different phases never mix. Messages of a later instance
+are buffered until this node reaches it; earlier ones are dropped as stale.
+
+AVG is any averaging-agreement machine: :data:`AVG_MACHINES` maps an algorithm name to a builder of
+sub-machines; "iterate a rule" (icwtm, mda, cva, any rule of the zoo) is built in, and a machine with
+the same sans-IO interface (``start() -> Step``, ``feed(env) -> Step``) plugs in with one line.
+How many agreement iterations AVG_tau runs is the caller's ``iterations(t, phase)``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from .messages import Envelope, Step
+
+PHASE_GRAD, PHASE_PARAM = 0, 1
+PHASES = ("gradient", "parameter")
+
+
+def instance_of(t: int, phase: int) -> int:
+    """Instance id of round t's phase (t >= 1): 2t for gradients, 2t + 1 for parameters."""
+    return 2 * t + phase
+
+
+def phase_of(instance: int) -> tuple[int, int]:
+    """(t, phase) of an instance id (inverse of :func:`instance_of`); t = 0 for foreign instances."""
+    return divmod(int(instance), 2)
+
+
+def tau(t: int) -> int:
+    """tau_t = ceil(log2 t), the agreement target of round t's gradient phase (so 2^-tau_t <= 1/t)."""
+    return math.ceil(math.log2(t)) if t > 1 else 0
+
+
+# --------------------------------------------------------------------------------------------------
+# AVG sub-machine builders: name -> (params) -> (node, x0, instance, iterations) -> machine
+# --------------------------------------------------------------------------------------------------
+AvgBuilder = Callable[[int, np.ndarray, int, int], Any]
+
+
+def _iterate_builder(*, n: int, f: int, q: int, include_self: bool, rule: str | Callable, **_) -> AvgBuilder:
+    from .iterate import IterateRule
+    from .rules import get_rule
+
+    fn = get_rule(rule) if isinstance(rule, str) else rule
+
+    def build(node: int, x0: np.ndarray, instance: int, iterations: int):
+        return IterateRule(node, x0, n=n, f=f, q=q, rule=fn, iterations=iterations,
+                           include_self=include_self, instance=instance)
+    return build
+
+
+def _broadcast_builder(**params) -> AvgBuilder:
+    """Broadcast-based agreement (section 6), once ``agreement.broadcast.machine`` exposes
+    ``make_avg_builder(**params) -> builder`` with this module's builder signature."""
+    try:
+        from .broadcast import machine as bm  # type: ignore[attr-defined]
+    except ModuleNotFoundError as exc:
+        raise KeyError("the broadcast machine (agreement/broadcast/machine.py) is not available yet") from exc
+    if not hasattr(bm, "make_avg_builder"):
+        raise KeyError("agreement.broadcast.machine has no make_avg_builder(**params) for LEARN yet")
+    return bm.make_avg_builder(**params)
+
+
+AVG_MACHINES: dict[str, Callable[..., AvgBuilder]] = {
+    "iterate": _iterate_builder,
+    "broadcast": _broadcast_builder,
+}
+
+
+def avg_builder(algorithm: str, **params) -> AvgBuilder:
+    """The sub-machine builder of ``algorithm``: a registered name, else "iterate a rule" with
+    ``params["rule"]`` (icwtm -> cwtm, mda, cva, any rule name)."""
+    if algorithm in AVG_MACHINES and algorithm != "iterate":
+        return AVG_MACHINES[algorithm](**params)
+    return AVG_MACHINES["iterate"](**params)
+
+
+# --------------------------------------------------------------------------------------------------
+class LearnMachine:
+    """Algorithm 1 at one honest node. ``grad_fn(theta, t)`` is the node's gradient oracle;
+    ``iterations(t, phase)`` the number of agreement iterations of that phase's AVG;
+    ``output_index`` is * in [1, T] (shared by all honest nodes) for ``output = "random"``.
+
+    Callbacks (optional, for measurements): ``on_theta(node, t, theta_t)`` for t = 1..T+1 and
+    ``on_grad(node, t, g_t, gamma_t)``.
+    """
+
+    def __init__(self, node: int, theta1: np.ndarray, grad_fn: Callable[[np.ndarray, int], np.ndarray], *,
+                 T: int, eta: float, avg: AvgBuilder, iterations: Callable[[int, int], int],
+                 output: str = "last", output_index: int | None = None,
+                 on_theta: Callable[[int, int, np.ndarray], None] | None = None,
+                 on_grad: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None):
+        if T < 1:
+            raise ValueError("T must be >= 1")
+        if output not in ("random", "last"):
+            raise ValueError("output must be 'random' or 'last'")
+        if output == "random" and not (output_index is not None and 1 <= output_index <= T):
+            raise ValueError("output = 'random' needs output_index in [1, T]")
+        self.node, self.grad_fn, self.T, self.eta = node, grad_fn, T, float(eta)
+        self.avg, self.iterations = avg, iterations
+        self.output, self.output_index = output, output_index
+        self.on_theta, self.on_grad = on_theta, on_grad
+        self.theta = np.array(theta1, dtype=np.float64)
+        self.thetas: list[np.ndarray] = [self.theta]  # theta_1 .. theta_{t}
+        self.t, self.phase = 1, PHASE_GRAD
+        self.sub = None
+        self.g: np.ndarray | None = None
+        self.done = False
+        self.result: np.ndarray | None = None
+        self._future: dict[int, list[Envelope]] = {}
+        self.replay_rejections = 0
+
+    @property
+    def instance(self) -> int:
+        return instance_of(self.t, self.phase)
+
+    # -- the sans-IO interface ---------------------------------------------------------------
+    def start(self) -> Step:
+        step = Step()
+        if self.on_theta:
+            self.on_theta(self.node, 1, self.theta)
+        self._begin_gradient_phase(step)
+        return step
+
+    def feed(self, env: Envelope) -> Step:
+        step = Step()
+        if self.done or env.instance < self.instance:
+            step.rejected = "stale_round"
+            return step
+        if env.instance > instance_of(self.T, PHASE_PARAM) or env.instance < instance_of(1, PHASE_GRAD):
+            step.rejected = "round_out_of_range"
+            return step
+        if env.instance > self.instance:
+            self._future.setdefault(env.instance, []).append(env)
+            return step
+        sub_step = self.sub.feed(env)
+        step.rejected = sub_step.rejected
+        self._absorb(sub_step, step)
+        return step
+
+    # -- internals -----------------------------------------------------------------------------
+    def _absorb(self, sub_step: Step, step: Step) -> None:
+        """Take a sub-machine's step; while the current phase is done, move to the next one."""
+        step.send.extend(sub_step.send)
+        while sub_step.done and not self.done:
+            out = np.asarray(sub_step.output, dtype=np.float64)
+            if self.phase == PHASE_GRAD:
+                if self.on_grad:
+                    self.on_grad(self.node, self.t, self.g, out)
+                half = self.theta - self.eta * out                                    # eq. 27
+                sub_step = self._start_sub(PHASE_PARAM, half)
+            else:
+                self.theta = out
+                self.t += 1
+                self.thetas.append(out)
+                if self.on_theta:
+                    self.on_theta(self.node, self.t, out)
+                if self.t > self.T:
+                    self._finish(step)
+                    return
+                sub_step = self._start_sub(PHASE_GRAD, self._gradient())
+            step.send.extend(sub_step.send)
+
+    def _gradient(self) -> np.ndarray:
+        self.g = np.asarray(self.grad_fn(self.theta, self.t), dtype=np.float64)
+        return self.g
+
+    def _begin_gradient_phase(self, step: Step) -> None:
+        self._absorb(self._start_sub(PHASE_GRAD, self._gradient()), step)
+
+    def _start_sub(self, phase: int, x0: np.ndarray) -> Step:
+        """Start round t's ``phase`` AVG on x0 and replay what was buffered for it."""
+        self.phase = phase
+        self.sub = self.avg(self.node, x0, self.instance, int(self.iterations(self.t, phase)))
+        step = self.sub.start()
+        for env in self._future.pop(self.instance, []):
+            if step.done:
+                break
+            s = self.sub.feed(env)
+            if s.rejected:
+                self.replay_rejections += 1
+            step.send.extend(s.send)
+            if s.done:
+                step.done, step.output = True, s.output
+        return step
+
+    def _finish(self, step: Step) -> None:
+        self.done = True
+        self._future.clear()
+        self.result = self.thetas[-1] if self.output == "last" else self.thetas[self.output_index - 1]
+        step.done, step.output = True, self.result
