@@ -59,6 +59,8 @@ class Network:
         self.delivered = 0
         self.to_byzantine = 0
         self.dropped_after_output = 0
+        self.serve_after_output = False
+        """True: a node that has its output keeps receiving (and relaying), e.g. reliable broadcast."""
         self.rejected = Counter()
         self.adversary = None
         self._inbox: dict[int, trio.MemorySendChannel] = {}
@@ -140,6 +142,8 @@ class Network:
         if d is not None and d.pending and d in self.pool:
             return d
         # Liveness: the schedule withholds everything; deliver the oldest message still useful.
+        if self.serve_after_output:
+            return self.fifo.first()
         return self.fifo.first(lambda x: x.receiver not in self.done)
 
     def _trace(self, sender: int, receiver: int, kind: str, round_: int, instance: int, data: bytes) -> None:
@@ -175,7 +179,7 @@ class Network:
                 self.stalled = True
                 break
             self._take(d)
-            if d.receiver in self.done:
+            if d.receiver in self.done and not self.serve_after_output:
                 self.dropped_after_output += 1
                 continue
             if d.slot:

@@ -79,8 +79,11 @@ def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
         raise ScenarioError(f"{rule_name} needs q > 2f to trim, got q = {q}, f = {f}: raise system.q or system.n")
 
     adv = cfg["adversary"]
-    if adv["attack"] not in ATTACKS:
-        raise ScenarioError(f"adversary.attack {adv['attack']!r} is unknown; use one of: {', '.join(sorted(ATTACKS))}")
+    from .protocols import protocol_for
+
+    attacks = protocol_for(cfg).attacks() if name == "broadcast" else ATTACKS
+    if adv["attack"] not in attacks:
+        raise ScenarioError(f"adversary.attack {adv['attack']!r} is unknown; use one of: {', '.join(sorted(attacks))}")
     if adv["schedule"] not in SCHEDULES:
         raise ScenarioError(f"adversary.schedule {adv['schedule']!r} is unknown; use one of: {', '.join(sorted(SCHEDULES))}")
     if not isinstance(cfg["run"].get("record_trace"), bool):

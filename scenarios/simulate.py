@@ -65,6 +65,7 @@ def simulate(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | N
                           signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
                           params=adv_cfg, protocol={"name": cfg["algorithm"]["name"], "cfg": cfg})
     adversary.net = net
+    net.serve_after_output = bool(getattr(protocol, "serve_after_output", False))
     net.adversary = adversary
     nodes = []
     for i in honest:

@@ -1,0 +1,177 @@
+"""Broadcast-based averaging agreement (agreement paper, section 6.1, Theorem 6): the per-node
+sans-IO machine composing reliable-broadcast instances, the witness technique and the rule.
+
+Iteration k at node j:
+
+1. reliably broadcast x_k (an RB instance per (broadcaster, k); :mod:`.rb`);
+2. after delivering n - f values of iteration k, send a REPORT naming them (:mod:`.witness`);
+3. once n - f nodes are witnesses (j delivered every value their reports name), apply the rule to
+   every value delivered so far in iteration k: per coordinate, drop the f smallest and f largest,
+   output the midpoint of the remaining min and max (``trimmed_middle``); x_{k+1} is the result.
+
+After ``iterations`` = t + ceil(log2 h) iterations (Theorem 6) the output is x_N. A node keeps
+serving the RB instances of every iteration (ECHO/READY) after it has its output: totality of
+reliable broadcast needs every honest node to keep relaying.
+
+Wire layout (kinds INITIAL / ECHO / READY / REPORT): ``round`` is the iteration k; an RB message has
+``instance = broadcaster + 1`` (the RB instance), a REPORT ``instance = 0``. INITIAL and ECHO carry
+the vector ``x``; READY carries the 32-byte digest ``dg``; REPORT carries ``ids`` (n - f broadcaster
+ids) and ``dgs`` (their digests, concatenated). See :mod:`.rb` for why ECHO carries the vector.
+
+Below the threshold (n <= 3f) a node may hold fewer than 2f + 1 values; it then trims
+min(f, floor((m - 1)/2)) per side of its m values so that something is left (the paper's rule is
+undefined there; Theorem 7 says every algorithm fails there anyway).
+
+Records for the trace checkers (:mod:`agreement.trace_checks`): ``delivered_log[(k, b)]`` = digest
+delivered for instance (b, k); ``used[k]`` = the (broadcaster, digest) pairs the rule used in
+iteration k; ``xs[k]`` = the node's vector x_k.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..messages import BROADCAST, Envelope, Outgoing, Step
+from .rb import DIGEST_SIZE, RBInstance, RBOut, Thresholds
+from .witness import WitnessRound, parse_report
+
+INITIAL, ECHO, READY, REPORT = "INITIAL", "ECHO", "READY", "REPORT"
+KINDS = (INITIAL, ECHO, READY, REPORT)
+
+
+class BroadcastAgreement:
+    def __init__(self, node: int, x0: np.ndarray, *, n: int, f: int, rule: Callable, iterations: int,
+                 on_vector: Callable[[int, int, np.ndarray], None] | None = None):
+        if iterations < 0:
+            raise ValueError("iterations must be >= 0")
+        if n - f < 1:
+            raise ValueError("needs n - f >= 1")
+        self.node, self.n, self.f = node, n, f
+        self.rule, self.iterations, self.on_vector = rule, iterations, on_vector
+        self.th = Thresholds.of(n, f)
+        self.round = 0
+        self.x = np.asarray(x0, dtype=np.float64)
+        self.done = iterations == 0
+        self._rb: dict[tuple[int, int], RBInstance] = {}
+        self._w: dict[int, WitnessRound] = {}
+        self.delivered_log: dict[tuple[int, int], bytes] = {}
+        self.used: dict[int, tuple[tuple[int, bytes], ...]] = {}
+        self.xs: dict[int, np.ndarray] = {0: self.x}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _inst(self, k: int, b: int) -> RBInstance:
+        key = (k, b)
+        inst = self._rb.get(key)
+        if inst is None:
+            inst = self._rb[key] = RBInstance(self.node, b, self.th)
+        return inst
+
+    def _wround(self, k: int) -> WitnessRound:
+        w = self._w.get(k)
+        if w is None:
+            w = self._w[k] = WitnessRound(self.n, self.f)
+        return w
+
+    def _rb_out(self, k: int, b: int, inst: RBInstance, out: RBOut, step: Step) -> None:
+        if out.echo is not None:
+            step.send.append(Outgoing(Envelope(ECHO, self.node, k, b + 1, {"x": out.echo}), BROADCAST))
+        if out.ready is not None:
+            step.send.append(Outgoing(Envelope(READY, self.node, k, b + 1, {"dg": out.ready}), BROADCAST))
+        if out.delivered:
+            dg, x = inst.delivered
+            self.delivered_log[(k, b)] = dg
+            self._wround(k).deliver(b, dg, x)
+            self._maybe_report(k, step)
+            self._advance(step)
+
+    def _maybe_report(self, k: int, step: Step) -> None:
+        w = self._w.get(k)
+        if w is None or w.reported or k > self.round or len(w.delivered) < w.need:
+            return
+        w.reported = True
+        pairs = w.my_report()
+        w.add_report(self.node, pairs)
+        payload = {"ids": [b for b, _ in pairs], "dgs": b"".join(dg for _, dg in pairs)}
+        step.send.append(Outgoing(Envelope(REPORT, self.node, k, 0, payload), BROADCAST))
+
+    def _enter_round(self, step: Step) -> None:
+        k = self.round
+        step.send.append(Outgoing(Envelope(INITIAL, self.node, k, self.node + 1, {"x": self.x}), BROADCAST))
+        inst = self._inst(k, self.node)
+        self._rb_out(k, self.node, inst, inst.on_initial(self.node, self.x), step)
+        self._maybe_report(k, step)
+
+    def _advance(self, step: Step) -> None:
+        while not self.done:
+            w = self._w.get(self.round)
+            if w is None or not w.ready():
+                return
+            bs, X = w.values()
+            k = self.round
+            self.used[k] = tuple((b, w.delivered[b][0]) for b in bs)
+            m = X.shape[0]
+            f_eff = min(self.f, (m - 1) // 2)
+            self.x = np.asarray(self.rule(X, f_eff, self.x), dtype=np.float64)
+            self.round = k + 1
+            self.xs[self.round] = self.x
+            if self.on_vector:
+                self.on_vector(self.node, self.round, self.x)
+            if self.round >= self.iterations:
+                self.done = True
+                step.done, step.output = True, self.x
+                return
+            self._enter_round(step)
+
+    # -- the sans-IO interface ---------------------------------------------------------------
+    def start(self) -> Step:
+        if self.on_vector:
+            self.on_vector(self.node, 0, self.x)
+        if self.done:
+            return Step(done=True, output=self.x)
+        step = Step()
+        self._enter_round(step)
+        self._advance(step)
+        return step
+
+    def feed(self, env: Envelope) -> Step:
+        """Accept one validated envelope (sender authenticated, fields of the right types)."""
+        step = Step()
+        k = env.round
+        if env.kind not in KINDS:
+            step.rejected = "wrong_kind"
+            return step
+        if env.sender == self.node:
+            step.rejected = "own_message"
+            return step
+        if k >= self.iterations:
+            step.rejected = "round_out_of_range"
+            return step
+        if env.kind == REPORT:
+            if env.instance != 0:
+                step.rejected = "bad_instance"
+                return step
+            if k < self.round:
+                step.rejected = "stale_round"  # that iteration is over here; reports only serve witnesses
+                return step
+            pairs, why = parse_report(self.n, self.f, env.payload["ids"], env.payload["dgs"], DIGEST_SIZE)
+            if why is not None:
+                step.rejected = why
+                return step
+            step.rejected = self._wround(k).add_report(env.sender, pairs)
+            self._advance(step)
+            return step
+        b = env.instance - 1
+        if not 0 <= b < self.n:
+            step.rejected = "bad_instance"
+            return step
+        inst = self._inst(k, b)
+        if env.kind == INITIAL:
+            out = inst.on_initial(env.sender, env.payload["x"])
+        elif env.kind == ECHO:
+            out = inst.on_echo(env.sender, env.payload["x"])
+        else:
+            out = inst.on_ready(env.sender, env.payload["dg"])
+        step.rejected = out.rejected
+        self._rb_out(k, b, inst, out, step)
+        return step

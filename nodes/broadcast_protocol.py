@@ -1,0 +1,464 @@
+"""The broadcast-based agreement protocol (agreement paper, section 6) for the scenario engine, and
+the attacks aimed at it.
+
+Registered as ``PROTOCOLS["broadcast"]``. Honest nodes run :class:`agreement.broadcast.BroadcastAgreement`;
+nodes keep relaying after their output (``serve_after_output``), as reliable broadcast needs.
+After the run, :meth:`BroadcastProtocol.post_checks` *drains* the network: every honest message
+still in flight is delivered (honest traffic only, the Byzantine nodes falling silent), so that RB
+totality, which is an "eventually" property, is judged on the closed trace; then the trace checkers
+of :mod:`agreement.trace_checks` run on what the honest machines recorded.
+
+Attacks (``adversary.attack``), each a :class:`BroadcastAttack`: a Byzantine identity that follows
+the protocol (echoes and readies the honest values it has seen, reliably broadcasts a value of its
+own, reports) except where the attack deviates:
+
+- ``none`` / ``silent``: no Byzantine message at all;
+- ``follow``: Byzantine nodes follow the protocol with a value far outside the honest box;
+- ``equivocate``: different INITIAL (and ECHO/READY) to different honest nodes;
+- ``fake-echo``: ECHO/READY for values never sent, on honest instances and on its own;
+- ``partial``: the Byzantine broadcaster reaches only f + 1 honest nodes (INITIAL, ECHO, READY);
+- ``fake-report``: REPORTs naming values that were never broadcast;
+- ``withhold-report``: participates but never sends a REPORT;
+- ``replay``: replays honest and own messages of earlier iterations, and re-broadcasts a stale value;
+- ``forged-sender``: messages signed with a Byzantine key that claim an honest sender, and INITIALs
+  for an honest broadcaster's instance;
+- ``theorem7``: the proof of Theorem 7 (n <= 3f; pair it with the ``partition`` schedule): the
+  Byzantine nodes act, towards each half of the honest nodes, like honest nodes of that half whose
+  values make the half output what the adversary dictates.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable
+
+import numpy as np
+
+from agreement.broadcast import (DIGEST_SIZE, ECHO, INITIAL, KINDS, READY, REPORT, BroadcastAgreement,
+                                 digest)
+from agreement.messages import BROADCAST, Envelope
+from agreement.rules import get_rule
+from agreement import trace_checks
+from net import wire
+from net.validate import VECTOR
+from scenarios.protocols import PROTOCOLS, Protocol
+
+from .adversary import Attack
+
+
+# ------------------------------------------------------------------------------------------------
+# attacks
+# ------------------------------------------------------------------------------------------------
+class BroadcastAttack(Attack):
+    """Base: a protocol-following Byzantine identity with hooks. It also counts the honest traffic
+    it observes per iteration and kind (the message-complexity table)."""
+
+    name = "follow"
+    kind = INITIAL
+    report = True
+    help_honest = True
+
+    def bind(self, adv):
+        super().bind(adv)
+        self.initials: dict[tuple[int, int], tuple[np.ndarray, bytes]] = {}
+        """(k, honest s) -> (x, digest) of every honest INITIAL observed."""
+        self.sent: dict[tuple[int, int, int], set] = defaultdict(set)
+        self.values: dict[tuple[int, int, int], np.ndarray | None] = {}
+        self.count: dict[tuple[int, str], int] = defaultdict(int)
+        self.nbytes: dict[tuple[int, str], int] = defaultdict(int)
+        self.h_index = {r: i for i, r in enumerate(adv.honest)}
+        observe = adv.observe
+
+        def observing(sender, to, env, data):
+            recipients = adv.n - 1 if to == BROADCAST else 1
+            self.count[(env.round, env.kind)] += recipients
+            self.nbytes[(env.round, env.kind)] += recipients * len(data)
+            if env.kind == INITIAL and env.instance == sender + 1:
+                x = env.payload["x"]
+                self.initials[(env.round, sender)] = (x, digest(x))
+            observe(sender, to, env, data)
+
+        adv.observe = observing
+
+    # -- what the honest nodes did --------------------------------------------------------------
+    def honest_seen(self, k: int) -> list[int]:
+        return [s for s in self.adv.honest if (k, s) in self.initials]
+
+    def honest_box(self, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        seen = self.honest_seen(k)
+        if not seen:
+            return None
+        X = np.stack([self.initials[(k, s)][0] for s in seen])
+        return X.min(axis=0), X.max(axis=0)
+
+    # -- hooks ----------------------------------------------------------------------------------
+    def own_value(self, b: int, r: int, k: int) -> np.ndarray | None:
+        """The value Byzantine b reliably broadcasts to honest r in iteration k (None: nothing)."""
+        box = self.honest_box(k)
+        if box is None:
+            return None
+        lo, hi = box
+        return hi + 3.0 * (hi - lo) + 1.0
+
+    def _value(self, b: int, r: int, k: int) -> np.ndarray | None:
+        key = (b, r, k)
+        if key not in self.values:
+            v = self.own_value(b, r, k)
+            if v is None:
+                return None  # decide later, when more is known
+            self.values[key] = np.asarray(v, dtype=np.float64)
+        return self.values[key]
+
+    def echo_honest(self, b: int, r: int, k: int, s: int) -> list[Envelope]:
+        x, dg = self.initials[(k, s)]
+        return [Envelope(ECHO, b, k, s + 1, {"x": x}), Envelope(READY, b, k, s + 1, {"dg": dg})]
+
+    def report_pairs(self, b: int, r: int, k: int) -> list[tuple[int, bytes]] | None:
+        pairs = [(s, self.initials[(k, s)][1]) for s in self.honest_seen(k)]
+        for b2 in self.adv.byzantine:
+            v = self.values.get((b2, r, k))
+            if v is not None:
+                pairs.append((b2, digest(v)))
+        need = self.adv.n - self.adv.f
+        if len(pairs) < need:
+            return None
+        byz = [p for p in pairs if p[0] in self.adv.byzantine]
+        return sorted((byz + [p for p in pairs if p[0] not in self.adv.byzantine])[:need])
+
+    def extra(self, b: int, r: int, instance: int, k: int) -> list[Envelope | bytes]:
+        return []
+
+    # -- the Attack interface -------------------------------------------------------------------
+    def write(self, b, r, instance, k):
+        st = self.sent[(b, r, k)]
+        out: list[Envelope | bytes] = []
+        for b2 in self.adv.byzantine:  # every Byzantine identity's value for r, echoed by b
+            v = self._value(b2, r, k)
+            if v is None or ("own", b2) in st:
+                continue
+            st.add(("own", b2))
+            if b2 == b:
+                out.append(Envelope(INITIAL, b, k, b + 1, {"x": v}))
+            out.append(Envelope(ECHO, b, k, b2 + 1, {"x": v}))
+            out.append(Envelope(READY, b, k, b2 + 1, {"dg": digest(v)}))
+        if self.help_honest:
+            for s in self.honest_seen(k):
+                if ("echo", s) not in st:
+                    st.add(("echo", s))
+                    out.extend(self.echo_honest(b, r, k, s))
+        if self.report and "report" not in st:
+            pairs = self.report_pairs(b, r, k)
+            if pairs is not None:
+                st.add("report")
+                out.append(Envelope(REPORT, b, k, 0, {"ids": [p[0] for p in pairs],
+                                                       "dgs": b"".join(p[1] for p in pairs)}))
+        out.extend(self.extra(b, r, instance, k))
+        return out
+
+
+class Silent(BroadcastAttack):
+    name = "silent"
+
+    def slots(self, instance, round_):
+        return []
+
+
+class NoAttack(Silent):
+    name = "none"
+
+
+class Equivocate(BroadcastAttack):
+    """A different INITIAL to each honest node: far below the honest box for even-indexed
+    recipients, far above for odd ones; the Byzantine nodes echo and ready, to each recipient, the
+    value it got. Reliable broadcast lets at most one of them be delivered."""
+
+    name = "equivocate"
+
+    def own_value(self, b, r, k):
+        box = self.honest_box(k)
+        if box is None:
+            return None
+        lo, hi = box
+        w = hi - lo + 1.0
+        return lo - 2.0 * w if self.h_index[r] % 2 == 0 else hi + 2.0 * w
+
+
+class FakeEcho(BroadcastAttack):
+    """ECHO and READY for values never sent: on each honest instance, a made-up vector (far from the
+    honest box) and its digest; on its own instance, READYs for a digest whose vector nobody ever
+    sent, and no INITIAL."""
+
+    name = "fake-echo"
+
+    def own_value(self, b, r, k):
+        return None
+
+    def echo_honest(self, b, r, k, s):
+        x, _ = self.initials[(k, s)]
+        fake = x + 100.0 * (1.0 + np.abs(x))
+        return [Envelope(ECHO, b, k, s + 1, {"x": fake}), Envelope(READY, b, k, s + 1, {"dg": digest(fake)})]
+
+    def extra(self, b, r, instance, k):
+        st = self.sent[(b, r, k)]
+        if "ghost" in st:
+            return []
+        st.add("ghost")
+        ghost = digest(np.full(self.adv.d, float(1000 + b + 7 * k)))
+        return [Envelope(READY, b, k, b2 + 1, {"dg": ghost}) for b2 in self.adv.byzantine]
+
+
+class Partial(BroadcastAttack):
+    """The Byzantine broadcaster reaches only f + 1 honest nodes (the first ones): INITIAL, ECHO and
+    READY go to them alone. They deliver; totality says every honest node must then deliver too."""
+
+    name = "partial"
+
+    def own_value(self, b, r, k):
+        if self.h_index[r] > self.adv.f:
+            return None
+        box = self.honest_box(k)
+        if box is None:
+            return None
+        lo, hi = box
+        return lo - (hi - lo) - 1.0
+
+    def _value(self, b, r, k):
+        if self.h_index[r] > self.adv.f:
+            return None
+        return super()._value(b, r, k)
+
+
+class FakeReport(BroadcastAttack):
+    """REPORTs naming values that were never broadcast: Byzantine instances that never existed and
+    honest instances with a wrong digest. No Byzantine value is broadcast."""
+
+    name = "fake-report"
+
+    def own_value(self, b, r, k):
+        return None
+
+    def report_pairs(self, b, r, k):
+        need = self.adv.n - self.adv.f
+        pairs = [(b2, digest(np.full(self.adv.d, -1e9 - b2))) for b2 in self.adv.byzantine]
+        for s in self.adv.honest:
+            if len(pairs) >= need:
+                break
+            pairs.append((s, digest(np.full(self.adv.d, 1e9 + s + k))))
+        return sorted(pairs[:need])
+
+
+class WithholdReport(BroadcastAttack):
+    """Participates in every reliable broadcast (its value far above the honest box) but never
+    sends a REPORT."""
+
+    name = "withhold-report"
+    report = False
+
+
+class Replay(BroadcastAttack):
+    """Replays from earlier iterations: a few honest and own signed messages of iterations < k,
+    verbatim, per slot; and, as its own value in iteration k, the honest input vector of iteration 0
+    it saw first (a stale value, legitimately signed by the Byzantine node)."""
+
+    name = "replay"
+
+    def bind(self, adv):
+        super().bind(adv)
+        adv.keep_history = True
+        self.own_sent: list[tuple[int, bytes]] = []
+
+    def own_value(self, b, r, k):
+        if k == 0:
+            return super().own_value(b, r, k)
+        box0 = self.honest_seen(0)
+        if not box0:
+            return None
+        return self.initials[(0, box0[(b + k) % len(box0)])][0]
+
+    def write(self, b, r, instance, k):
+        envs = super().write(b, r, instance, k)
+        out: list[Envelope | bytes] = []
+        for e in envs:
+            data = self.adv.sign(b, e)
+            self.own_sent.append((e.round, data))
+            out.append(data)
+        old = [data for (_, env, data) in self.adv.history if env.round < k]
+        old_own = [data for (kk, data) in self.own_sent if kk < k]
+        rng = self.adv.rng
+        for pool in (old, old_own):
+            if pool:
+                for i in rng.integers(len(pool), size=min(3, len(pool))):
+                    out.append(pool[int(i)])
+        return out
+
+
+class ForgedSender(BroadcastAttack):
+    """Messages signed with the Byzantine key that claim an honest sender (rejected: bad_signature),
+    and INITIALs signed by the Byzantine node for an honest broadcaster's instance (rejected:
+    not_broadcaster). Otherwise follows the protocol."""
+
+    name = "forged-sender"
+
+    def extra(self, b, r, instance, k):
+        st = self.sent[(b, r, k)]
+        if "forged" in st or not self.adv.honest:
+            return []
+        st.add("forged")
+        signer = self.adv.signers[b]
+        victim = self.adv.honest[(b + k) % len(self.adv.honest)]
+        x = np.full(self.adv.d, 1e6)
+        out: list[Envelope | bytes] = []
+        for env in (Envelope(INITIAL, victim, k, victim + 1, {"x": x}),
+                    Envelope(ECHO, victim, k, victim + 1, {"x": x}),
+                    Envelope(READY, victim, k, victim + 1, {"dg": digest(x)})):
+            body = wire.encode_unsigned(env)
+            out.append(body + signer.sign(body))
+        out.append(Envelope(INITIAL, b, k, victim + 1, {"x": x}))
+        return out
+
+
+class Theorem7(BroadcastAttack):
+    """Proof of Theorem 7 (n <= 3f), with the ``partition`` schedule: honest nodes are split into
+    halves A (first floor(h/2)) and B; towards each half the Byzantine nodes behave like honest nodes
+    of that half (echo, ready and report the half's values) whose own values dictate the half's
+    output. With m = 2f values (f honest, f Byzantine) a node trims f - 1 per side and takes the
+    midpoint of [z, min x_A] (A) or [max x_B, z] (B); z is chosen so that A outputs
+    min x_A - push * w and B outputs max x_B, w the honest coordinate spread of the latest values
+    (param ``theorem7_push``, default 1): the halves never come together and the mean drifts."""
+
+    name = "theorem7"
+
+    def half(self, r: int) -> list[int]:
+        h = len(self.adv.honest)
+        return self.adv.honest[: h // 2] if self.h_index[r] < h // 2 else self.adv.honest[h // 2:]
+
+    def honest_seen(self, k):
+        return self._r_half_seen
+
+    def own_value(self, b, r, k):
+        half = self.half(r)
+        if not all((k, s) in self.initials for s in half):
+            return None
+        X = np.stack([self.initials[(k, s)][0] for s in half])
+        latest = [self.initials[(kk, s)][0] for s in self.adv.honest
+                  for kk in (max((kk for (kk, ss) in self.initials if ss == s), default=None),) if kk is not None]
+        L = np.stack(latest)
+        w = L.max(axis=0) - L.min(axis=0) + 1e-9
+        push = float(self.adv.params.get("theorem7_push", 1.0))
+        if half[0] == self.adv.honest[0]:
+            m = X.min(axis=0)
+            target = m - push * w
+            return 2.0 * target - m
+        M = X.max(axis=0)
+        return 2.0 * M - M + push * 0.0 * w
+
+    def write(self, b, r, instance, k):
+        self._r_half_seen = [s for s in self.half(r) if (k, s) in self.initials]
+        return super().write(b, r, instance, k)
+
+
+ATTACKS: dict[str, type[Attack]] = {cls.name: cls for cls in (
+    NoAttack, Silent, BroadcastAttack, Equivocate, FakeEcho, Partial, FakeReport, WithholdReport, Replay,
+    ForgedSender, Theorem7)}
+
+
+# ------------------------------------------------------------------------------------------------
+# the protocol
+# ------------------------------------------------------------------------------------------------
+class BroadcastProtocol(Protocol):
+    name = "broadcast"
+    record_trace = False
+    serve_after_output = True
+
+    def schemas(self, d):
+        return {INITIAL: {"x": VECTOR}, ECHO: {"x": VECTOR}, READY: {"dg": bytes},
+                REPORT: {"ids": list, "dgs": bytes}}
+
+    def machine(self, node: int, x0: np.ndarray, on_vector: Callable) -> Any:
+        s, a = self.cfg["system"], self.cfg["algorithm"]
+        return BroadcastAgreement(node, x0, n=s["n"], f=s["f"], rule=get_rule(a["rule"]),
+                                  iterations=a["iterations"], on_vector=on_vector)
+
+    def attacks(self) -> dict[str, type]:
+        return ATTACKS
+
+    # -- after the run ----------------------------------------------------------------------
+    @staticmethod
+    def drain(sim, max_deliveries: int = 20_000_000) -> int:
+        """Deliver every honest message still in flight, and what it causes, honest nodes only
+        (the Byzantine nodes fall silent), in FIFO order. Returns the number of deliveries."""
+        net = sim.net
+        machines = {node.node: node for node in sim.nodes}
+        queue = [(d.receiver, d.data) for d in sorted(net.pool.items, key=lambda d: d.key)
+                 if not d.slot and d.receiver in machines]
+        head = done = 0
+        while head < len(queue) and done < max_deliveries:
+            r, data = queue[head]
+            head += 1
+            done += 1
+            env, reason = net.verifier.check(data)
+            if env is None:
+                continue
+            step = machines[r].machine.feed(env)
+            for out in step.send:
+                blob = wire.encode(out.envelope, machines[r].signer)
+                targets = sorted(machines) if out.to == BROADCAST else [out.to]
+                queue.extend((t, blob) for t in targets if t != r and t in machines)
+        return done
+
+    def post_checks(self, sim) -> dict[str, Any]:
+        s = self.cfg["system"]
+        n, f = s["n"], s["f"]
+        ms = {node.node: node.machine for node in sim.nodes}
+        used = {j: dict(m.used) for j, m in ms.items()}
+        xs = {j: dict(m.xs) for j, m in ms.items()}
+        at_end = {j: dict(m.delivered_log) for j, m in ms.items()}
+        drained = self.drain(sim)
+        delivered = {j: dict(m.delivered_log) for j, m in ms.items()}
+        sent = {}
+        for j, m in ms.items():
+            for k, x in m.xs.items():
+                if k < self.cfg["algorithm"]["iterations"]:
+                    sent[(k, j)] = digest(x)
+        checks = {
+            "rb_consistency": trace_checks.rb_consistency(delivered),
+            "rb_totality": trace_checks.rb_totality(delivered),
+            "rb_validity": trace_checks.rb_validity(delivered, sent),
+            "witness_overlap": trace_checks.witness_overlap(used, n, f),
+            "validity_box": trace_checks.validity_box(xs),
+        }
+        late = sum(len(delivered[j]) - len(at_end[j]) for j in delivered)
+        for name in ("rb_totality", "rb_validity"):
+            checks[name]["detail"] += f" (after draining {drained} honest deliveries in flight: {late} late deliveries)"
+        cx = self.complexity(sim)
+        worst = max((row["messages"] for row in cx["per_iteration"]), default=0)
+        h = n - f
+        bound = h * (2 * n + 2) * (n - 1)
+        checks["message_complexity"] = {
+            "holds": worst <= bound, "measured": worst, "bound": bound,
+            "detail": f"honest messages per iteration <= h (2n + 2)(n - 1) = O(n^3); n^3 = {n ** 3}"}
+        self._complexity = cx
+        return checks
+
+    def complexity(self, sim) -> dict[str, Any]:
+        atk = sim.adversary.attack
+        n = self.cfg["system"]["n"]
+        rows = []
+        count = getattr(atk, "count", {})
+        nbytes = getattr(atk, "nbytes", {})
+        for k in sorted({k for (k, _) in count}):
+            row = {"iteration": k, "n3": n ** 3}
+            for kind in KINDS:
+                row[kind] = int(count.get((k, kind), 0))
+                row[f"{kind}_bytes"] = int(nbytes.get((k, kind), 0))
+            row["messages"] = sum(row[kind] for kind in KINDS)
+            row["bytes"] = sum(row[f"{kind}_bytes"] for kind in KINDS)
+            rows.append(row)
+        return {"what": "honest messages sent per iteration (one per recipient), by kind, and their bytes",
+                "n": n, "n3": n ** 3, "per_iteration": rows}
+
+    def extra_results(self, sim) -> dict[str, Any]:
+        cx = getattr(self, "_complexity", None) or self.complexity(sim)
+        return {"complexity": cx}
+
+
+PROTOCOLS["broadcast"] = BroadcastProtocol
