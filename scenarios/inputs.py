@@ -55,3 +55,5 @@ def make_inputs(cfg: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         return np.asarray(CONSTRUCTIONS[kind](n=n, f=f, q=sysc["q"], d=d, cfg=cfg, rng=rng), dtype=np.float64)
     known = ["gaussian", "uniform", "clusters", "values", "file", *sorted(CONSTRUCTIONS)]
     raise ScenarioError(f"inputs.kind {kind!r} is unknown; use one of: {', '.join(known)}")
+
+from . import constructions as _constructions  # noqa: E402,F401  (registers the lower-bound inputs)

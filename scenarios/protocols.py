@@ -35,7 +35,9 @@ class Protocol:
         return ATTACKS
 
     def post_checks(self, sim) -> dict[str, Any]:
-        return {}
+        """Checks computed from the finished run; an attack may contribute its own (``post_checks``)."""
+        hook = getattr(getattr(sim.adversary, "attack", None), "post_checks", None)
+        return dict(hook(sim)) if hook is not None else {}
 
     def extra_results(self, sim) -> dict[str, Any]:
         return {}
