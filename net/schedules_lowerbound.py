@@ -27,13 +27,22 @@ class GatedSchedule(Schedule):
         super().bind(net, rng)
         self._sent: dict[tuple[int, int], set[int]] = {}
         self._groups_ready = False
+        self._cand: list = []
 
     def _setup(self) -> None:
-        """Compute the groups (needs ``net.adversary`` for q); called at the first pick."""
+        """Compute the groups (may read ``net.adversary``, e.g. for q); called once, lazily."""
+
+    def _ensure(self) -> None:
+        if not self._groups_ready:
+            self._setup()
+            self._groups_ready = True
 
     def on_submit(self, d):
+        self._ensure()
         if not d.slot:
             self._sent.setdefault((d.instance, d.round), set()).add(d.sender)
+        if not self.holds(d):
+            self._cand.append(d)
 
     def ready(self, d) -> bool:
         return len(self._sent.get((d.instance, d.round), ())) >= len(self.net.honest)
@@ -45,16 +54,19 @@ class GatedSchedule(Schedule):
         return (0 if d.slot else 1, d.sender)
 
     def pick(self):
-        if not self._groups_ready:
-            self._setup()
-            self._groups_ready = True
-        best, best_key = None, None
-        for d in self.net.pool.items:
-            if not d.pending or d.receiver in self.net.done or self.holds(d) or not self.ready(d):
+        self._ensure()
+        best, best_key, keep = None, None, []
+        done = self.net.done
+        for d in self._cand:
+            if not d.pending:
+                continue
+            keep.append(d)
+            if d.receiver in done or not self.ready(d):
                 continue
             key = (d.round, d.instance) + self.rank(d) + (d.receiver, d.key)
             if best_key is None or key < best_key:
                 best, best_key = d, key
+        self._cand = keep
         return best
 
 
