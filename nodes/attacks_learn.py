@@ -148,6 +148,7 @@ class _Optimised(_Primitive):
             others = [seen[k] for k in sorted(seen) if k != r]
             keep = adv.q - adv.f - (1 if own is not None else 0)
             rows = ([own] if own is not None else []) + others[: max(keep, 0)]
+            rows += [s] * (adv.q - adv.f - len(rows))  # not all honest vectors sent yet: fill with s
             rule, best, B = self._rule(), -1.0, s
             for e in self.grid:
                 cand = s + e * a
