@@ -1,0 +1,176 @@
+"""Exact MDA against full enumeration (hypothesis), NaN/inf rows, ties, and MDA theory."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from agreement.rules import get_rule
+from agreement.rules.mda import mda, mda_all_minimal, mda_select, pairwise_sq_exact
+from agreement.theory import theory_for
+from agreement.theory import mda as tmda
+
+
+def _naive_sq(a, b):
+    return float(np.sum((a - b) ** 2))
+
+
+def brute_minimal(X, f):
+    """Every subset of q - f finite rows, distances recomputed per subset (the naive method):
+    (minimal squared diameter, all minimal subsets in lexicographic order)."""
+    q = X.shape[0]
+    fin = [i for i in range(q) if np.isfinite(X[i]).all()]
+    best, subsets = None, []
+    for S in itertools.combinations(fin, q - f):
+        dm = max((_naive_sq(X[a], X[b]) for a, b in itertools.combinations(S, 2)), default=0.0)
+        if best is None or dm < best:
+            best, subsets = dm, [S]
+        elif dm == best:
+            subsets.append(S)
+    return best, subsets
+
+
+@st.composite
+def int_family(draw, max_q=9):
+    """Small integer coordinates: every distance is exact in floating point, so ties are real."""
+    q = draw(st.integers(2, max_q))
+    f = draw(st.integers(0, q - 1))
+    d = draw(st.integers(1, 3))
+    X = np.array(draw(st.lists(st.lists(st.integers(-3, 3), min_size=d, max_size=d), min_size=q, max_size=q)),
+                 dtype=np.float64)
+    bad = draw(st.lists(st.integers(0, q - 1), max_size=f, unique=True))
+    for i in bad:
+        X[i, draw(st.integers(0, d - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    return X, f
+
+
+@settings(max_examples=300, deadline=None)
+@given(int_family())
+def test_exact_mda_is_the_lexicographically_first_minimal_subset(case):
+    X, f = case
+    best, subsets = brute_minimal(X, f)
+    idx, diam = mda_select(X, f)
+    assert tuple(idx) == subsets[0]
+    assert diam == pytest.approx(math.sqrt(best), abs=1e-12)
+    np.testing.assert_allclose(mda(X, f), X[list(subsets[0])].mean(axis=0), rtol=0, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(int_family(max_q=8))
+def test_all_minimal_averages_every_minimal_subset(case):
+    X, f = case
+    _, subsets = brute_minimal(X, f)
+    ref = np.mean([X[list(S)].mean(axis=0) for S in subsets], axis=0)
+    np.testing.assert_allclose(mda_all_minimal(X, f), ref, rtol=0, atol=1e-12)
+    perm = np.random.default_rng(len(subsets)).permutation(X.shape[0])
+    np.testing.assert_allclose(mda_all_minimal(X[perm], f), ref, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(2, 10), st.data())
+def test_float_inputs_minimal_diameter_and_subset(q, data):
+    f = data.draw(st.integers(0, q - 1))
+    d = data.draw(st.integers(1, 4))
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    X = np.random.default_rng(seed).standard_normal((q, d)) * data.draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    D = pairwise_sq_exact(X)
+    # reference 1: enumeration on the same distance matrix (tests the search exactly)
+    best, first = None, None
+    for S in itertools.combinations(range(q), q - f):
+        dm = max((D[a, b] for a, b in itertools.combinations(S, 2)), default=0.0)
+        if best is None or dm < best:
+            best, first = dm, S
+    idx, diam = mda_select(X, f)
+    assert tuple(idx) == first
+    # reference 2: the naive per-subset recomputation finds the same diameter
+    nbest, _ = brute_minimal(X, f)
+    assert diam == pytest.approx(math.sqrt(nbest), rel=1e-9, abs=1e-300)
+
+
+def test_pairwise_sq_exact_matches_naive():
+    X = np.random.default_rng(0).standard_normal((7, 5))
+    D = pairwise_sq_exact(X)
+    for i in range(7):
+        for j in range(7):
+            assert D[i, j] == pytest.approx(_naive_sq(X[i], X[j]), rel=1e-12, abs=1e-15)
+    assert (D == D.T).all() and (np.diag(D) == 0).all()
+
+
+def test_non_finite_rows_never_selected_and_too_many_raise():
+    X = np.array([[0.0], [0.1], [np.nan], [0.2], [np.inf]])
+    idx, _ = mda_select(X, 2)
+    assert list(idx) == [0, 1, 3]
+    with pytest.raises(ValueError):
+        mda(X, 1)
+
+
+def test_theorem5_view_of_the_first_group():
+    """Eq. 161-162: the first 2f nodes see ((-2 + 1/f) x f, -1 x 2f, 0 x (f-1), 1 x f) and output -1."""
+    for f in (1, 2, 3, 4):
+        z = np.array([-2 + 1 / f] * f + [-1.0] * (2 * f) + [0.0] * (f - 1) + [1.0] * f)[:, None]
+        assert mda(z, f)[0] == pytest.approx(-1.0, abs=1e-12)
+
+
+def test_permutation_invariance_when_unique():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((9, 4))
+    out = mda(X, 3)
+    for _ in range(5):
+        np.testing.assert_allclose(mda(X[rng.permutation(9)], 3), out, atol=1e-12)
+
+
+def test_registered():
+    assert get_rule("mda") is mda and get_rule("mda-all-minimal") is mda_all_minimal
+    np.testing.assert_allclose(get_rule("nnm+mda")(np.eye(5), 1), get_rule("nnm+mda")(np.eye(5), 1))
+
+
+# -- theory ------------------------------------------------------------------------------------
+
+def _grid_eps(n, f, q):
+    h = n - f
+    ok = [e for e in np.linspace(1e-6, 1 - 1e-6, 20001)
+          if n >= (6 + 2 * e) / (1 - e) * f - 1e-9 and q >= (1 + e) / 2 * h + (5 + 3 * e) / 2 * f - 1e-9]
+    return max(ok) if ok else None
+
+
+@pytest.mark.parametrize("n,f,q", [(7, 1, 6), (13, 2, 11), (13, 2, 10), (31, 5, 26), (20, 3, 15), (12, 2, 10), (11, 2, 9)])
+def test_eps_is_the_largest_allowed(n, f, q):
+    e, why = tmda.eps_max(n, f, q)
+    g = _grid_eps(n, f, q)
+    if g is None:
+        assert e is None and why
+    else:
+        assert e == pytest.approx(g, abs=1e-4)
+
+
+def test_theory_values():
+    th = theory_for("mda", 13, 2, 11, 1, 3)
+    assert th.holds
+    e = 1 / 17
+    assert th.eps == pytest.approx(e)
+    assert th.eps_tilde == pytest.approx(2 * e / (1 + e))
+    assert th.iterations == math.ceil(3 * math.log(2) / th.eps_tilde)
+    assert th.per_iteration == pytest.approx(8 / 9) and th.per_iteration <= 1 - th.eps_tilde + 1e-12
+    assert th.C == pytest.approx(((4 + 11 - 11) * 11 + (11 - 4) * 2) / (11 * 9 * th.eps_tilde))
+    for f in (1, 2, 5):
+        assert not theory_for("mda", 6 * f, f, 5 * f, 10, 3).holds
+        assert not theory_for("mda", 6 * f - 1, f, 5 * f - 1, 10, 3).holds
+        assert theory_for("mda", 6 * f + 1, f, 5 * f + 1, 10, 3).holds
+    bad = theory_for("mda", 11, 2, 9, 1, 3)
+    assert "6f + 1" in bad.reason and bad.C is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 40), st.integers(0, 40))
+def test_lemma12_factor_below_one_minus_eps_tilde(f, extra_n, drop_q):
+    n = 6 * f + 1 + extra_n
+    h = n - f
+    q = max(f + 1, h - drop_q)
+    th = tmda.theory(n, f, q, 1, 3)
+    if th.holds:
+        assert th.per_iteration <= 1 - th.eps_tilde + 1e-12
+        assert th.C > 0 and th.iterations >= 1
