@@ -1,0 +1,170 @@
+"""Every rule of the zoo against a slow, obvious reference on random inputs (hypothesis), and every
+rule usable as the rule of "iterate a rule"."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agreement.rules import RULES, get_rule
+from agreement.rules.geomed import geomed
+from agreement.rules.krum import kappa_krum, krum, krum_scores, multikrum
+from agreement.rules.meamed import meamed
+from agreement.rules.nnm import kappa_nnm, nnm_mix
+
+
+def sq(a, b):
+    return sum((float(x) - float(y)) ** 2 for x, y in zip(a, b))
+
+
+def slow_scores(X, f):
+    q = len(X)
+    return [sum(sorted(sq(X[j], X[i]) for i in range(q))[: q - f]) for j in range(q)]
+
+
+def slow_krum(X, f):
+    s = slow_scores(X, f)
+    return X[min(range(len(X)), key=lambda j: (s[j], j))]
+
+
+def slow_multikrum(X, f):
+    s = slow_scores(X, f)
+    keep = sorted(range(len(X)), key=lambda j: (s[j], j))[: len(X) - f]
+    return np.mean([X[j] for j in keep], axis=0)
+
+
+def slow_meamed(X, f):
+    q, d = X.shape
+    out = []
+    for k in range(d):
+        col = sorted(float(v) for v in X[:, k])
+        med = col[q // 2] if q % 2 else 0.5 * (col[q // 2 - 1] + col[q // 2])
+        order = sorted(range(q), key=lambda i: (abs(float(X[i, k]) - med), i))[: q - f]
+        out.append(sum(float(X[i, k]) for i in order) / (q - f))
+    return np.array(out)
+
+
+def slow_nnm(X, f):
+    q = len(X)
+    rows = []
+    for i in range(q):
+        order = sorted(range(q), key=lambda j: (sq(X[i], X[j]), j))[: q - f]
+        rows.append(np.mean([X[j] for j in order], axis=0))
+    return np.array(rows)
+
+
+def slow_cwtm(X, f):
+    q, d = X.shape
+    return np.array([sum(sorted(X[:, k])[f : q - f]) / (q - 2 * f) for k in range(d)])
+
+
+def slow_median(X):
+    q, d = X.shape
+    out = []
+    for k in range(d):
+        c = sorted(X[:, k])
+        out.append(c[q // 2] if q % 2 else 0.5 * (c[q // 2 - 1] + c[q // 2]))
+    return np.array(out)
+
+
+def gm_objective(X, y):
+    return float(sum(math.sqrt(sq(x, y)) for x in X))
+
+
+@st.composite
+def family(draw, min_q=2, max_q=12, need=lambda q: q - 1):
+    q = draw(st.integers(min_q, max_q))
+    f = draw(st.integers(0, need(q)))
+    d = draw(st.integers(1, 5))
+    seed = draw(st.integers(0, 2**32 - 1))
+    X = np.random.default_rng(seed).standard_normal((q, d)) * draw(st.sampled_from([1e-2, 1.0, 1e2]))
+    return X, f
+
+
+@settings(max_examples=200, deadline=None)
+@given(family())
+def test_krum_and_multikrum(case):
+    X, f = case
+    np.testing.assert_allclose(krum_scores(X, f), slow_scores(X, f), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(krum(X, f), slow_krum(X, f), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(multikrum(X, f), slow_multikrum(X, f), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(family())
+def test_meamed(case):
+    X, f = case
+    np.testing.assert_allclose(meamed(X, f), slow_meamed(X, f), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(family())
+def test_nnm_mix_and_composition(case):
+    X, f = case
+    np.testing.assert_allclose(nnm_mix(X, f), slow_nnm(X, f), rtol=1e-9, atol=1e-9)
+    if X.shape[0] > 2 * f:
+        np.testing.assert_allclose(get_rule("nnm+cwtm")(X, f), slow_cwtm(slow_nnm(X, f), f), rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(family(min_q=3, need=lambda q: (q - 1) // 2))
+def test_cwtm_and_median(case):
+    X, f = case
+    np.testing.assert_allclose(get_rule("cwtm")(X, f), slow_cwtm(X, f), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(get_rule("cwmed")(X, f), slow_median(X), rtol=0, atol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(family(min_q=1, max_q=10))
+def test_geomed_minimises_the_sum_of_distances(case):
+    X, _ = case
+    y = geomed(X)
+    scale = float(np.abs(X).max()) + 1e-300
+    obj = gm_objective(X, y)
+    # no input point, the mean, the median, nor a small step in any axis direction does better
+    cands = list(X) + [X.mean(axis=0), np.median(X, axis=0)]
+    for k in range(X.shape[1]):
+        for s in (1e-4, -1e-4):
+            e = np.zeros(X.shape[1])
+            e[k] = s * scale
+            cands.append(y + e)
+    for c in cands:
+        assert obj <= gm_objective(X, c) + 1e-7 * scale * len(X)
+
+
+def test_geomed_collinear_and_non_finite():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [10.0, 0.0], [np.nan, 1.0]])
+    np.testing.assert_allclose(geomed(X), [1.5, 0.0], atol=1e-6)  # any point of [1, 2] is optimal; symmetric start
+    np.testing.assert_allclose(geomed(X[:3]), [1.0, 0.0], atol=1e-8)
+
+
+def test_non_finite_rows_are_ignored_by_distance_rules():
+    X = np.array([[0.0], [0.1], [0.2], [np.inf], [np.nan]])
+    for name in ("krum", "multikrum", "meamed", "cva", "mda", "mda-all-minimal", "geomed", "nnm+mda", "nnm+krum"):
+        out = get_rule(name)(X, 2, X[0])
+        assert np.isfinite(out).all() and 0.0 <= out[0] <= 0.2, name
+
+
+def test_kappas_follow_the_paper():
+    n, f = 17, 4
+    assert kappa_krum(n, f) == pytest.approx(6 * (1 + 4 / 9))
+    assert kappa_nnm(n, f, 1.0) == pytest.approx(8 * 4 / 13 * 2)
+
+
+@pytest.mark.parametrize("rule", sorted(set(RULES) - {"trimmed_middle"}) + ["nnm+cwtm", "nnm+mda", "nnm-own+krum"])
+def test_every_rule_runs_as_iterate_a_rule(rule):
+    from scenarios.resolve import resolve
+    from scenarios.runner import run_agreement
+
+    cfg = resolve({"scenario": {"name": f"zoo-{rule}", "seed": 3},
+                   "system": {"n": 8, "f": 1, "dim": 3},
+                   "algorithm": {"name": rule, "iterations": 3},
+                   "inputs": {"kind": "gaussian"},
+                   "adversary": {"attack": "noise", "schedule": "random"}})
+    res = run_agreement(cfg)
+    assert res["checks"]["termination"]["holds"]
+    assert len(res["iterations"]) == 4
+    assert res["iterations"][-1]["diameter"] < 10 * res["iterations"][0]["diameter"]
