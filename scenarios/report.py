@@ -26,6 +26,10 @@ def verdict(holds: Any) -> str:
 
 def print_summary(result: dict[str, Any], console: Console | None = None, max_rows: int = 40) -> None:
     console = console or Console()
+    if "learn" in result:  # a LEARN run has its own summary
+        from .learn_runner import print_learn_summary
+
+        return print_learn_summary(result, console)
     sc = result["scenario"]
     s, a, adv = sc["system"], sc["algorithm"], sc["adversary"]
     th = result.get("theory", {})
