@@ -10,7 +10,7 @@ from collections import deque
 
 
 class Delivery:
-    __slots__ = ("key", "sender", "receiver", "kind", "round", "instance", "data", "slot", "pending", "_pos")
+    __slots__ = ("key", "sender", "receiver", "kind", "round", "instance", "data", "slot", "pending")
 
     def __init__(self, key, sender, receiver, kind, round_, instance, data=None, slot=False):
         self.key = key                  # (sender, per-sender counter, receiver): never a global counter
@@ -19,7 +19,6 @@ class Delivery:
         self.data = data                # signed bytes (shared by every recipient of a broadcast)
         self.slot = slot                # True: a Byzantine slot, bytes written at delivery time
         self.pending = True
-        self._pos = -1
 
     def __repr__(self) -> str:
         what = "slot" if self.slot else self.kind
@@ -27,30 +26,33 @@ class Delivery:
 
 
 class Pool:
-    """Unordered set of pending deliveries with O(1) add/remove/index (swap-remove)."""
+    """Unordered set of pending deliveries with O(1) add/remove/index (swap-remove).
+
+    A delivery may sit in several pools at once (the network's and a schedule's): each pool keeps
+    its own positions."""
 
     def __init__(self) -> None:
         self.items: list[Delivery] = []
+        self._pos: dict[Delivery, int] = {}
 
     def __len__(self) -> int:
         return len(self.items)
 
     def add(self, d: Delivery) -> None:
-        d._pos = len(self.items)
+        self._pos[d] = len(self.items)
         self.items.append(d)
 
     def remove(self, d: Delivery) -> None:
-        i = d._pos
-        if i < 0:
+        i = self._pos.pop(d, None)
+        if i is None:
             return
         last = self.items.pop()
         if last is not d:
             self.items[i] = last
-            last._pos = i
-        d._pos = -1
+            self._pos[last] = i
 
     def __contains__(self, d: Delivery) -> bool:
-        return 0 <= d._pos < len(self.items) and self.items[d._pos] is d
+        return d in self._pos
 
 
 class Fifo:

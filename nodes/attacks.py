@@ -18,12 +18,23 @@ from net.keys import SIGNATURE_SIZE
 from .adversary import Attack
 
 
+def _current(adv, instance: int, round_: int) -> dict[int, np.ndarray]:
+    """Each honest node's vector of this round if the adversary has seen it, else its latest one."""
+    seen = adv.seen(instance, round_)
+    out = {}
+    for i in adv.honest:
+        x = seen.get(i)
+        if x is None:
+            x = adv.latest.get(i)
+        if x is not None:
+            out[i] = x
+    return out
+
+
 def _reference(adv, instance: int, round_: int) -> np.ndarray | None:
-    """Honest vectors of this round seen so far, else the latest vector of every honest node."""
-    m = adv.seen_matrix(instance, round_)
-    if m is None and adv.latest:
-        m = np.stack(list(adv.latest.values()))
-    return m
+    """Honest vectors as the adversary knows them now (this round where seen, else the latest)."""
+    cur = _current(adv, instance, round_)
+    return np.stack(list(cur.values())) if cur else None
 
 
 class Silent(Attack):
@@ -87,7 +98,8 @@ class Split(Attack):
     ``split_mode = "coordinate"`` (default): per coordinate, a recipient whose current value is at or
     below the honest midpoint gets the honest minimum, the others the honest maximum: the value sits
     at the edge where trimming keeps it. ``split_mode = "halves"``: the first floor(h/2) honest nodes
-    get the honest minimum vector, the others the maximum (pair it with the ``partition`` schedule).
+    are pushed, per coordinate, to the honest extreme on their own group's side (the side where their
+    group's mean lies), the others to the opposite extreme (pair it with the ``partition`` schedule).
     ``split_push`` (default 0) moves the values further out by that fraction of the honest range.
     """
 
@@ -102,8 +114,15 @@ class Split(Attack):
         push = float(adv.params.get("split_push", 0.0)) * (hi - lo)
         lo, hi = lo - push, hi + push
         if adv.params.get("split_mode", "coordinate") == "halves":
-            low = adv.honest.index(r) < len(adv.honest) // 2
-            return [self.vec(b, instance, round_, lo if low else hi)]
+            seen = _current(adv, instance, round_)
+            half = len(adv.honest) // 2
+            mine = adv.honest.index(r) < half
+            own_g = [x for i, x in seen.items() if (adv.honest.index(i) < half) == mine]
+            other = [x for i, x in seen.items() if (adv.honest.index(i) < half) != mine]
+            if not own_g or not other:
+                return [self.vec(b, instance, round_, lo if mine else hi)]
+            below = np.mean(own_g, axis=0) <= np.mean(other, axis=0)
+            return [self.vec(b, instance, round_, np.where(below, lo, hi))]
         own = adv.seen(instance, round_).get(r, adv.latest.get(r))
         if own is None:
             own = ref.mean(axis=0)

@@ -66,6 +66,7 @@ class BroadcastAttack(Attack):
         self.count: dict[tuple[int, str], int] = defaultdict(int)
         self.nbytes: dict[tuple[int, str], int] = defaultdict(int)
         self.h_index = {r: i for i, r in enumerate(adv.honest)}
+        self.latest_initial: dict[int, tuple[int, np.ndarray]] = {}
         observe = adv.observe
 
         def observing(sender, to, env, data):
@@ -75,6 +76,8 @@ class BroadcastAttack(Attack):
             if env.kind == INITIAL and env.instance == sender + 1:
                 x = env.payload["x"]
                 self.initials[(env.round, sender)] = (x, digest(x))
+                if env.round >= self.latest_initial.get(sender, (-1, None))[0]:
+                    self.latest_initial[sender] = (env.round, x)
             observe(sender, to, env, data)
 
         adv.observe = observing
@@ -339,17 +342,13 @@ class Theorem7(BroadcastAttack):
         if not all((k, s) in self.initials for s in half):
             return None
         X = np.stack([self.initials[(k, s)][0] for s in half])
-        latest = [self.initials[(kk, s)][0] for s in self.adv.honest
-                  for kk in (max((kk for (kk, ss) in self.initials if ss == s), default=None),) if kk is not None]
-        L = np.stack(latest)
+        L = np.stack([self.latest_initial[s][1] for s in sorted(self.latest_initial)])
         w = L.max(axis=0) - L.min(axis=0) + 1e-9
         push = float(self.adv.params.get("theorem7_push", 1.0))
-        if half[0] == self.adv.honest[0]:
+        if half[0] == self.adv.honest[0]:  # half A: output min x_A - push w (z below every x_A)
             m = X.min(axis=0)
-            target = m - push * w
-            return 2.0 * target - m
-        M = X.max(axis=0)
-        return 2.0 * M - M + push * 0.0 * w
+            return 2.0 * (m - push * w) - m
+        return X.max(axis=0)  # half B: output max x_B (z at the top of B)
 
     def write(self, b, r, instance, k):
         self._r_half_seen = [s for s in self.half(r) if (k, s) in self.initials]

@@ -69,13 +69,16 @@ def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
     elif th.holds and th.iterations is not None:
         alg["iterations"] = th.iterations
         alg["iterations_source"] = "theory N(t)"
+    elif th.extra.get("N_formula") is not None:
+        alg["iterations"] = int(th.extra["N_formula"])
+        alg["iterations_source"] = "the theorem's N(t) formula (its assumption fails: no guarantee)"
     else:
         # No theory: use eq. 169 with the universal e~ = 1/(2(q - 2f)) the paper notes for ICwTM.
         if q - 2 * f <= 0:
             raise ScenarioError(f"q - 2f = {q - 2 * f} <= 0: set algorithm.iterations explicitly")
         alg["iterations"] = n_icwtm(t, h, 1.0 / (2 * (q - 2 * f)))
         alg["iterations_source"] = "eq. 169 with e~ = 1/(2(q - 2f)) (no theory for these parameters)"
-    if rule_name in ("cwtm", "trimmed_middle") and q <= 2 * f:
+    if rule_name in ("cwtm", "trimmed_middle") and q <= 2 * f and name != "broadcast":
         raise ScenarioError(f"{rule_name} needs q > 2f to trim, got q = {q}, f = {f}: raise system.q or system.n")
 
     adv = cfg["adversary"]

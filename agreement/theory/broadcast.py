@@ -33,7 +33,7 @@ def theory(n: int, f: int, q: int, d: int, t: int) -> Theory:
                 threshold="n >= 3f + 1 with q = n - f (Theorem 6; Theorem 7: impossible for n <= 3f)")
     extra = {"C_formula": c_broadcast(h) if h > 0 else None, "bound_on": "cw_diameter",
              "C_lemma1_refined": min(2.0 * math.sqrt(h), math.sqrt(d)) if h > 0 else None,
-             "iterations_formula": "t + ceil(log2 h)"}
+             "iterations_formula": "t + ceil(log2 h)", "N_formula": n_broadcast(t, h) if h > 0 else None}
     if n < 3 * f + 1:
         return Theory(holds=False, reason=(f"the broadcast algorithm needs n >= 3f + 1 = {3 * f + 1} (Theorem 6; "
                                            f"Theorem 7: no algorithm works for n <= 3f), got n = {n}"),
