@@ -20,11 +20,12 @@ How many agreement iterations AVG_tau runs is the caller's ``iterations(t, phase
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
 
-from .messages import Envelope, Step
+from .messages import Envelope, Outgoing, Step
 
 PHASE_GRAD, PHASE_PARAM = 0, 1
 PHASES = ("gradient", "parameter")
@@ -63,16 +64,39 @@ def _iterate_builder(*, n: int, f: int, q: int, include_self: bool, rule: str | 
     return build
 
 
-def _broadcast_builder(**params) -> AvgBuilder:
-    """Broadcast-based agreement (section 6), once ``agreement.broadcast.machine`` exposes
-    ``make_avg_builder(**params) -> builder`` with this module's builder signature."""
-    try:
-        from .broadcast import machine as bm  # type: ignore[attr-defined]
-    except ModuleNotFoundError as exc:
-        raise KeyError("the broadcast machine (agreement/broadcast/machine.py) is not available yet") from exc
-    if not hasattr(bm, "make_avg_builder"):
-        raise KeyError("agreement.broadcast.machine has no make_avg_builder(**params) for LEARN yet")
-    return bm.make_avg_builder(**params)
+class _Offset:
+    """Runs a machine whose own wire layout uses instance ids 0..span-1 (e.g. broadcast-based agreement:
+    0 for REPORTs, broadcaster + 1 for RB instances) inside LEARN instance I: its envelopes carry
+    I * span + i on the wire, and are mapped back before it reads them."""
+
+    def __init__(self, inner, base: int):
+        self.inner, self.base = inner, base
+
+    def _out(self, step: Step) -> Step:
+        step.send = [Outgoing(replace(o.envelope, instance=o.envelope.instance + self.base), o.to) for o in step.send]
+        return step
+
+    def start(self) -> Step:
+        return self._out(self.inner.start())
+
+    def feed(self, env: Envelope) -> Step:
+        return self._out(self.inner.feed(replace(env, instance=env.instance - self.base)))
+
+
+def _broadcast_builder(*, n: int, f: int, rule: str | Callable = "trimmed_middle", **_) -> AvgBuilder:
+    """Broadcast-based agreement (section 6, :class:`agreement.broadcast.machine.BroadcastAgreement`),
+    multiplexed by :class:`_Offset`; old phases keep serving (reliable broadcast's totality needs every
+    honest node to keep relaying ECHO/READY)."""
+    from .broadcast.machine import BroadcastAgreement
+    from .rules import get_rule
+
+    fn = get_rule(rule) if isinstance(rule, str) else rule
+    span = n + 1
+
+    def build(node: int, x0: np.ndarray, instance: int, iterations: int):
+        return _Offset(BroadcastAgreement(node, x0, n=n, f=f, rule=fn, iterations=iterations), instance * span)
+    build.span, build.keep_serving = span, True
+    return build
 
 
 AVG_MACHINES: dict[str, Callable[..., AvgBuilder]] = {
@@ -123,6 +147,11 @@ class LearnMachine:
         self.result: np.ndarray | None = None
         self._future: dict[int, list[Envelope]] = {}
         self.replay_rejections = 0
+        self.span = int(getattr(avg, "span", 1))
+        """Wire instance ids per LEARN instance (1 for "iterate a rule": wire instance = LEARN instance)."""
+        self.keep_serving = bool(getattr(avg, "keep_serving", False))
+        """Keep feeding finished phases' machines (reliable broadcast relays after its output)."""
+        self._old: dict[int, Any] = {}
 
     @property
     def instance(self) -> int:
@@ -138,14 +167,21 @@ class LearnMachine:
 
     def feed(self, env: Envelope) -> Step:
         step = Step()
-        if self.done or env.instance < self.instance:
-            step.rejected = "stale_round"
-            return step
-        if env.instance > instance_of(self.T, PHASE_PARAM) or env.instance < instance_of(1, PHASE_GRAD):
+        li = env.instance // self.span
+        if li < instance_of(1, PHASE_GRAD) or li > instance_of(self.T, PHASE_PARAM):
             step.rejected = "round_out_of_range"
             return step
-        if env.instance > self.instance:
-            self._future.setdefault(env.instance, []).append(env)
+        if self.done or li < self.instance:
+            old = self._old.get(li)
+            if old is None:
+                step.rejected = "stale_round"
+                return step
+            s = old.feed(env)  # a finished phase keeps relaying; its output is not used again
+            step.send.extend(s.send)
+            step.rejected = s.rejected
+            return step
+        if li > self.instance:
+            self._future.setdefault(li, []).append(env)
             return step
         sub_step = self.sub.feed(env)
         step.rejected = sub_step.rejected
@@ -157,6 +193,8 @@ class LearnMachine:
         """Take a sub-machine's step; while the current phase is done, move to the next one."""
         step.send.extend(sub_step.send)
         while sub_step.done and not self.done:
+            if self.keep_serving:
+                self._old[self.instance] = self.sub
             out = np.asarray(sub_step.output, dtype=np.float64)
             if self.phase == PHASE_GRAD:
                 if self.on_grad:
@@ -188,13 +226,13 @@ class LearnMachine:
         self.sub = self.avg(self.node, x0, self.instance, int(self.iterations(self.t, phase)))
         step = self.sub.start()
         for env in self._future.pop(self.instance, []):
-            if step.done:
+            if step.done and not self.keep_serving:
                 break
             s = self.sub.feed(env)
             if s.rejected:
                 self.replay_rejections += 1
             step.send.extend(s.send)
-            if s.done:
+            if s.done and not step.done:
                 step.done, step.output = True, s.output
         return step
 

@@ -112,6 +112,10 @@ def make_workload(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Genera
 class LearnProtocol(Protocol):
     name = "learn"
 
+    @property
+    def serve_after_output(self) -> bool:  # reliable broadcast relays after a node has its output
+        return self.cfg["algorithm"]["name"] == "broadcast"
+
     def schemas(self, d):
         name = self.cfg["algorithm"]["name"]
         if name == "broadcast":
@@ -223,6 +227,9 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
         builder = avg_builder(a["name"], n=n, f=f, q=q, include_self=s["include_self"], rule=a["rule"], cfg=cfg)
     except KeyError as exc:
         raise ScenarioError(f"algorithm.name {a['name']!r}: {exc.args[0]}") from None
+    if a["name"] == "broadcast" and cfg["adversary"]["attack"] not in ("none", "silent"):
+        raise ScenarioError("adversary.attack: LEARN over broadcast-based agreement supports only \"none\" or "
+                            "\"silent\" (the broadcast attacks read instance ids as RB instances)")
     iterations = _iterations_fn(cfg, lc, d)
     from agreement.rules import get_rule
 

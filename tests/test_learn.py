@@ -132,15 +132,22 @@ def test_end_to_end_short_learn_run(alg):
     assert res["messages"]["sent"] > 0
 
 
-def test_end_to_end_broadcast_if_available():
-    try:
-        import agreement.broadcast.machine as bm  # noqa: F401
-    except ModuleNotFoundError:
-        pytest.skip("the broadcast machine has not landed in this build")
-    if not hasattr(bm, "make_avg_builder"):
-        pytest.skip("agreement.broadcast.machine has no make_avg_builder for LEARN yet")
-    res = run_learn(tiny("broadcast"))
-    assert res["checks"]["termination"]["holds"]
+@pytest.mark.parametrize("attack", ["none", "silent"])
+def test_end_to_end_broadcast(attack):
+    pytest.importorskip("agreement.broadcast.machine")
+    cfg = tiny("broadcast", attack=attack)
+    cfg["adversary"]["schedule"] = "random"
+    res = run_learn(cfg)
+    assert res["checks"]["termination"]["holds"] and not res["stalled"]
+    L = res["learn"]
+    assert L["rounds"][-1]["grad_norm"] < L["rounds"][0]["grad_norm"]
+    assert res["messages"]["by_kind"].get("ECHO", 0) > 0
+
+
+def test_broadcast_rejects_vector_attacks():
+    pytest.importorskip("agreement.broadcast.machine")
+    with pytest.raises(ScenarioError, match="adversary.attack"):
+        run_learn(tiny("broadcast", attack="alie"))
 
 
 def test_learn_run_is_a_function_of_the_seed():
