@@ -128,6 +128,9 @@ class Network:
     def _take(self, d: Delivery) -> None:
         d.pending = False
         self.pool.remove(d)
+
+    def _release(self, d: Delivery) -> None:
+        """After ``d`` was handled: forget the cached verdict once no delivery of its bytes is left."""
         if d.data is not None:
             k = id(d.data)
             left = self._refs[k] - 1
@@ -195,6 +198,7 @@ class Network:
                         self.verifier.release(data)
             else:
                 await self._deliver_bytes(d.sender, d.receiver, d.kind, d.round, d.instance, d.data)
+                self._release(d)
             if self.progress is not None and self.step % 4096 == 0:
                 self.progress(self.step)
 

@@ -10,7 +10,7 @@ import numpy as np
 from .inputs import make_inputs
 from .protocols import protocol_for
 from .record import IterationRecorder
-from .simulate import Streams, simulate
+from .simulate import Streams
 
 RESULT_VERSION = 1
 
@@ -56,16 +56,19 @@ def agreement_checks(rows: list[dict], cfg: dict[str, Any], stalled: bool, outpu
     return checks
 
 
-def run_agreement(cfg: dict[str, Any], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    seed = cfg["scenario"]["seed"]
-    streams = Streams.from_seed(seed)
+def prepare_agreement(cfg: dict[str, Any], progress: Callable[[int], None] | None = None):
+    """Build (not run) an agreement simulation; returns (simulation, recorder, protocol)."""
+    from .simulate import build
+
+    streams = Streams.from_seed(cfg["scenario"]["seed"])
     x0 = make_inputs(cfg, streams.inputs)
     protocol = protocol_for(cfg)
-    h = cfg["system"]["h"]
-    recorder = IterationRecorder(list(range(h)))
-    t0 = time.perf_counter()
-    sim = simulate(cfg, protocol, streams, x0, on_vector=recorder.add, progress=progress)
-    wall = time.perf_counter() - t0
+    recorder = IterationRecorder(list(range(cfg["system"]["h"])))
+    sim = build(cfg, protocol, streams, x0, on_vector=recorder.add, progress=progress)
+    return sim, recorder, protocol
+
+
+def agreement_result(cfg: dict[str, Any], sim, recorder: IterationRecorder, protocol, wall: float) -> dict[str, Any]:
     rows = recorder.finish()
     th = cfg["algorithm"]["theory"]
     for row in rows:
@@ -77,7 +80,7 @@ def run_agreement(cfg: dict[str, Any], progress: Callable[[int], None] | None = 
     result = {
         "version": RESULT_VERSION,
         "scenario": {k: v for k, v in cfg.items() if not k.startswith("_")},
-        "seed": seed,
+        "seed": cfg["scenario"]["seed"],
         "trace_digest": sim.digest,
         "include_self": cfg["system"]["include_self"],
         "theory": th,
@@ -90,3 +93,24 @@ def run_agreement(cfg: dict[str, Any], progress: Callable[[int], None] | None = 
     }
     result.update(protocol.extra_results(sim))
     return result
+
+
+def run_agreement(cfg: dict[str, Any], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    import trio
+
+    from .simulate import run_async
+
+    sim, recorder, protocol = prepare_agreement(cfg, progress)
+    t0 = time.perf_counter()
+    trio.run(run_async, sim)
+    return agreement_result(cfg, sim, recorder, protocol, time.perf_counter() - t0)
+
+
+async def run_agreement_async(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The same run inside an existing trio run (tests use it with pytest-trio)."""
+    from .simulate import run_async
+
+    sim, recorder, protocol = prepare_agreement(cfg)
+    t0 = time.perf_counter()
+    await run_async(sim)
+    return agreement_result(cfg, sim, recorder, protocol, time.perf_counter() - t0)

@@ -43,12 +43,14 @@ class Simulation:
     adversary: Adversary
     outputs: dict[int, Any] = field(default_factory=dict)
     digest: str = ""
+    byz_nodes: list = field(default_factory=list)
 
 
-def simulate(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None,
-             on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
-             machine_factory: Callable[[int], Any] | None = None) -> Simulation:
-    """Build and run. ``machine_factory(node)`` overrides ``protocol.machine(node, x0[i], on_vector)``."""
+def build(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None,
+          on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
+          machine_factory: Callable[[int], Any] | None = None) -> Simulation:
+    """Build keys, validator, schedule, network, adversary and node objects (nothing runs yet).
+    ``machine_factory(node)`` overrides ``protocol.machine(node, x0[i], on_vector)``."""
     s, adv_cfg = cfg["system"], cfg["adversary"]
     n, f, q, d = s["n"], s["f"], s["q"], s["dim"]
     h = n - f
@@ -71,26 +73,36 @@ def simulate(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | N
     for i in honest:
         m = machine_factory(i) if machine_factory else protocol.machine(i, x0[i], on_vector)
         nodes.append(HonestNode(i, m, keyring.signer(i), net))
-    byz_nodes = [ByzantineNode(b, adversary, net) for b in byzantine]
-
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            for node in nodes:
-                nursery.start_soon(node.run)
-            for bn in byz_nodes:
-                nursery.start_soon(bn.run)
-            await trio.sleep(0)
-            while len(net._inbox) < n:  # every task has opened its inbox
-                await trio.sleep(0)
-            await net.run(honest)
-            nursery.cancel_scope.cancel()
-
-    trio.run(main)
     sim = Simulation(cfg, honest, byzantine, net, nodes, adversary)
-    sim.outputs = {node.node: node.output for node in nodes if node.done}
+    sim.byz_nodes = [ByzantineNode(b, adversary, net) for b in byzantine]
+    return sim
+
+
+async def run_async(sim: Simulation) -> Simulation:
+    """Run a built simulation inside the caller's trio run: one task per honest and Byzantine node,
+    plus the network's coordinator; returns when every honest node is done (or the run stalled)."""
+    net = sim.net
+    async with trio.open_nursery() as nursery:
+        for node in sim.nodes:
+            nursery.start_soon(node.run)
+        for bn in sim.byz_nodes:
+            nursery.start_soon(bn.run)
+        while len(net._inbox) < net.n:  # every task has opened its inbox
+            await trio.sleep(0)
+        await net.run(sim.honest)
+        nursery.cancel_scope.cancel()
+    sim.outputs = {node.node: node.output for node in sim.nodes if node.done}
     outs = []
-    for i in honest:
+    for i in sim.honest:
         o = sim.outputs.get(i)
         outs.append(np.asarray(o, dtype=np.float64).tobytes() if o is not None else b"<none>")
     sim.digest = net.finish_digest(outs)
     return sim
+
+
+def simulate(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None,
+             on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
+             machine_factory: Callable[[int], Any] | None = None) -> Simulation:
+    """Build and run a simulation in a fresh trio run."""
+    sim = build(cfg, protocol, streams, x0, on_vector, progress, machine_factory)
+    return trio.run(run_async, sim)
