@@ -4,8 +4,9 @@ Rows are AVG algorithms (plus the baselines ``mean``, plain averaging, and ``alo
 training on its own data only); columns are attacks (plus ``none``); a cell is the final honest test
 accuracy (mean over honest nodes of each node's output), mean +- std over seeds; the last column is
 the worst case over attacks. Runs are independent and deterministic by seed; they run in worker
-processes (``--workers``, default 2) behind a progress bar. The table runs T = 30 rounds (20 with
-``--quick``) unless ``--set learn.rounds=...`` says otherwise.
+processes (``--workers``, default 2) behind a progress bar (a line every 10 runs when the output is not a
+terminal). The runs use the scenario's T (30 for learn-digits; 20 with ``--quick``) unless
+``--set learn.rounds=...`` says otherwise.
 
     jungle table [--quick] [--seeds N] [--json PATH] [--csv PATH] [--workers N] [--rows a,b] [--attacks x,y]
                  [--scenario learn-digits] [--set KEY=VALUE]...
@@ -13,7 +14,7 @@ processes (``--workers``, default 2) behind a progress bar. The table runs T = 3
 from __future__ import annotations
 
 import csv
-import json
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -129,8 +130,8 @@ def cmd_table(args) -> int:
     attacks = args.attacks.split(",") if args.attacks else list(QUICK_ATTACKS if args.quick else DEFAULT_ATTACKS)
     seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
     sets = list(args.set or [])
-    # T = 30 rounds keeps the full grid (3 rows x 11 columns x 3 seeds) under 20 minutes on 2 cores
-    sets = [f"learn.rounds={20 if args.quick else 30}"] + sets
+    if args.quick:
+        sets = ["learn.rounds=20"] + sets
     from nodes.attacks import ATTACKS
 
     for a in attacks:
@@ -151,16 +152,20 @@ def cmd_table(args) -> int:
     with Progress(TextColumn("[bold]table"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                   TimeElapsedColumn(), console=console, transient=False) as bar:
         task = bar.add_task("runs", total=len(jobs))
+
+        def done(r):
+            results.append(r)
+            bar.advance(task)
+            if not console.is_terminal and len(results) % 10 == 0:
+                print(f"table: {len(results)}/{len(jobs)} runs, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         if args.workers <= 1:
             for j in jobs:
-                results.append(run_cell(*j))
-                bar.advance(task)
+                done(run_cell(*j))
         else:
             with ProcessPoolExecutor(max_workers=args.workers) as ex:
                 futs = [ex.submit(run_cell, *j) for j in jobs]
                 for fu in as_completed(futs):
-                    results.append(fu.result())
-                    bar.advance(task)
+                    done(fu.result())
     wall = time.perf_counter() - t0
     results.sort(key=lambda r: (r["seed"], rows.index(r["row"]), (["none"] + attacks).index(r["attack"])))
     table = build_table(results, rows, attacks)
