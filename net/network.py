@@ -184,6 +184,7 @@ class Network:
             self._take(d)
             if d.receiver in self.done and not self.serve_after_output:
                 self.dropped_after_output += 1
+                self._release(d)
                 continue
             if d.slot:
                 self._byz_out.clear()
