@@ -36,6 +36,18 @@ class Schedule:
 
     def bind(self, net, rng: np.random.Generator) -> None:
         self.net, self.rng = net, rng
+        self._u = np.empty(0)
+        self._ui = 0
+
+    def uniform_index(self, size: int) -> int:
+        """A uniform index in [0, size) from the schedule's stream, drawn in blocks (a numpy call
+        per pick would cost more than the rest of the pick)."""
+        if self._ui >= len(self._u):
+            self._u = self.rng.random(4096)
+            self._ui = 0
+        u = self._u[self._ui]
+        self._ui += 1
+        return min(int(u * size), size - 1)
 
     def on_submit(self, d: Delivery) -> None:
         pass
@@ -72,7 +84,7 @@ class RandomSchedule(Schedule):
         items = self.net.pool.items
         if not items:
             return None
-        return items[int(self.rng.integers(len(items)))]
+        return items[self.uniform_index(len(items))]
 
 
 class HoldingSchedule(Schedule):
@@ -103,7 +115,7 @@ class HoldingSchedule(Schedule):
     def pick(self):
         for pool in (self._byz, self._free):
             while pool.items:
-                d = pool.items[int(self.rng.integers(len(pool.items)))]
+                d = pool.items[self.uniform_index(len(pool.items))]
                 pool.remove(d)
                 if d.pending:
                     return d

@@ -124,9 +124,12 @@ class ByzantineNode:
     def __init__(self, node: int, adversary: Adversary, net: Network):
         self.node, self.adversary, self.net = node, adversary, net
 
+    def handle(self, slot) -> None:
+        for data in self.adversary.write(self.node, slot.receiver, slot.instance, slot.round):
+            self.net.byzantine_emit(data)
+
     async def run(self) -> None:
         inbox = self.net.open_inbox(self.node)
         async for slot in inbox:
-            for data in self.adversary.write(self.node, slot.receiver, slot.instance, slot.round):
-                self.net.byzantine_emit(data)
+            self.handle(slot)
             self.net.settled()

@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "algorithm": {"name": "icwtm", "t": 3, "allow_below_threshold": False},
     "inputs": {"kind": "gaussian", "scale": 1.0},
     "adversary": {"attack": "split", "schedule": "random"},
-    "run": {"record_trace": False, "max_steps": 50_000_000},
+    "run": {"record_trace": False, "max_steps": 50_000_000, "dispatch": "tasks"},
 }
 
 

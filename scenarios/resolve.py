@@ -89,6 +89,8 @@ def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
         raise ScenarioError(f"adversary.attack {adv['attack']!r} is unknown; use one of: {', '.join(sorted(attacks))}")
     if adv["schedule"] not in SCHEDULES:
         raise ScenarioError(f"adversary.schedule {adv['schedule']!r} is unknown; use one of: {', '.join(sorted(SCHEDULES))}")
+    if cfg["run"].get("dispatch") not in ("tasks", "inline"):
+        raise ScenarioError("run.dispatch must be \"tasks\" (a trio task per node) or \"inline\" (same trace, faster)")
     if not isinstance(cfg["run"].get("record_trace"), bool):
         raise ScenarioError("run.record_trace must be true or false")
     return cfg

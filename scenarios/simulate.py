@@ -82,6 +82,10 @@ async def run_async(sim: Simulation) -> Simulation:
     """Run a built simulation inside the caller's trio run: one task per honest and Byzantine node,
     plus the network's coordinator; returns when every honest node is done (or the run stalled)."""
     net = sim.net
+    if sim.cfg["run"].get("dispatch", "tasks") == "inline":
+        net.inline = {node.node: node.handle for node in [*sim.nodes, *sim.byz_nodes]}
+        await net.run(sim.honest)
+        return _finish(sim)
     async with trio.open_nursery() as nursery:
         for node in sim.nodes:
             nursery.start_soon(node.run)
@@ -91,6 +95,11 @@ async def run_async(sim: Simulation) -> Simulation:
             await trio.sleep(0)
         await net.run(sim.honest)
         nursery.cancel_scope.cancel()
+    return _finish(sim)
+
+
+def _finish(sim: Simulation) -> Simulation:
+    net = sim.net
     sim.outputs = {node.node: node.output for node in sim.nodes if node.done}
     outs = []
     for i in sim.honest:

@@ -95,3 +95,12 @@ def test_stalled_run_is_reported_not_hung(make_scenario):
     from scenarios.config import ScenarioError
     with pytest.raises(ScenarioError, match="system.q"):
         small(make_scenario, system={"include_self": False, "q": 9})
+
+
+@pytest.mark.parametrize("attack,schedule", [("split", "random"), ("garbage", "starve"), ("equivocate", "partition")])
+def test_inline_dispatch_gives_the_same_trace_as_tasks(make_scenario, attack, schedule):
+    """run.dispatch = "inline" calls the node handlers directly: same deliveries, same digest."""
+    a = run_agreement(small(make_scenario, adversary={"attack": attack, "schedule": schedule}))
+    b = run_agreement(small(make_scenario, adversary={"attack": attack, "schedule": schedule}, run={"dispatch": "inline"}))
+    assert a["trace_digest"] == b["trace_digest"]
+    assert a["messages"] == b["messages"]
