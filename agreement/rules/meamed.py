@@ -11,6 +11,7 @@ import numpy as np
 
 
 def meamed(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
+    """MeaMed: per coordinate, the mean of the q - f values closest to the median. Cost O(q d log q)."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"meamed: X must be q x d, got shape {X.shape}")

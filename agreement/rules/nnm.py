@@ -27,14 +27,22 @@ def nnm_mix(X: np.ndarray, f: int) -> np.ndarray:
         raise ValueError(f"nnm: needs q > f, got q = {q}, f = {f}")
     D = sq_distances_finite(X)
     near = np.argsort(D, axis=1, kind="stable")[:, : q - f]
-    return X[near].mean(axis=1)
+    W = np.zeros((q, q))
+    np.put_along_axis(W, near, 1.0 / (q - f), axis=1)
+    fin = np.isfinite(X).all(axis=1)
+    if fin.all():
+        return W @ X  # one (q x q) @ (q x d) product
+    out = np.empty_like(X)
+    for i in range(q):  # a non-finite row among the neighbours must propagate (0 * inf is NaN anyway)
+        out[i] = X[near[i]].mean(axis=0)
+    return out
 
 
 def nnm(rule: Callable) -> Callable:
     def mixed(X, f, own=None):
         return rule(nnm_mix(X, f), f, own)
     mixed.__name__ = f"nnm_{getattr(rule, '__name__', 'rule')}"
-    mixed.__doc__ = f"NNM (Algorithm 2) then {getattr(rule, '__name__', 'the rule')}."
+    mixed.__doc__ = f"NNM (Algorithm 2) then {getattr(rule, '__name__', 'the rule')}. Cost O(q^2 d) + the rule's."
     return mixed
 
 
@@ -47,7 +55,7 @@ def nnm_own(rule: Callable) -> Callable:
 
         return rule(X[np.sort(cva_select(X, f, own))], f, own)
     mixed.__name__ = f"nnm_own_{getattr(rule, '__name__', 'rule')}"
-    mixed.__doc__ = f"Own-pivot NNM then {getattr(rule, '__name__', 'the rule')}."
+    mixed.__doc__ = f"Own-pivot NNM then {getattr(rule, '__name__', 'the rule')}. Cost O(q d) + the rule's on q - f rows."
     return mixed
 
 

@@ -1,0 +1,111 @@
+"""Benchmarks of the rule zoo, measured in one run (DESIGN.md: ratios, never absolute claims).
+
+- :func:`bench_mda`: exact MDA (:func:`agreement.rules.mda.mda_select`) against naive enumeration of
+  the C(q, f) subsets, (a) recomputing the subset's distances for every subset (what ByzFL and
+  Garfield do) and (b) reading them from a distance matrix computed once; both naive baselines keep
+  the first subset of minimal diameter in lexicographic order, so all three must pick the SAME subset.
+- :func:`bench_rules`: every rule's time against ``numpy.mean`` over the same q x d array.
+
+Timing: ``time.perf_counter``, best of ``repeat`` runs (the naive enumeration runs once: it is the slow
+side of the ratio, so one run only makes the ratio smaller).
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from math import comb
+from typing import Any, Callable
+
+import numpy as np
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def naive_mda_recompute(X: np.ndarray, f: int) -> tuple[tuple[int, ...], float]:
+    """Every subset of q - f rows; the subset's pairwise distances recomputed each time (one Gram
+    product on the subset). Returns the lexicographically first minimal subset and its diameter."""
+    q = X.shape[0]
+    best, best_s = np.inf, None
+    for S in itertools.combinations(range(q), q - f):
+        Y = X[list(S)]
+        sq = np.einsum("ij,ij->i", Y, Y)
+        d2 = sq[:, None] + sq[None, :] - 2.0 * (Y @ Y.T)
+        m = float(d2.max())
+        if m < best:
+            best, best_s = m, S
+    return best_s, float(np.sqrt(max(best, 0.0)))
+
+
+def naive_mda_matrix(X: np.ndarray, f: int) -> tuple[tuple[int, ...], float]:
+    """Every subset of q - f rows, the diameter read from a distance matrix computed once."""
+    from agreement.rules.mda import pairwise_sq_exact
+
+    q = X.shape[0]
+    D = pairwise_sq_exact(X)
+    best, best_s = np.inf, None
+    for S in itertools.combinations(range(q), q - f):
+        idx = np.asarray(S)
+        m = float(D[np.ix_(idx, idx)].max())
+        if m < best:
+            best, best_s = m, S
+    return best_s, float(np.sqrt(best))
+
+
+def mda_inputs(q: int, f: int, d: int, seed: int = 0) -> np.ndarray:
+    """q - f honest Gaussian vectors and f Byzantine ones at various distances (the Byzantine rows
+    are not the farthest in every direction, so the search has real work to do)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((q, d))
+    X[q - f :] += rng.uniform(0.05, 0.3, (f, 1)) * rng.standard_normal((f, d))
+    return X[rng.permutation(q)]
+
+
+def bench_mda(q: int = 31, f: int = 5, d: int = 1000, repeat: int = 5, seed: int = 0,
+              recompute: bool = True) -> dict[str, Any]:
+    from agreement.rules.mda import mda_select
+
+    X = mda_inputs(q, f, d, seed)
+    t_fast, (idx, diam) = best_time(lambda: mda_select(X, f), repeat)
+    t_mat, (s_mat, d_mat) = best_time(lambda: naive_mda_matrix(X, f), 1)
+    out = {"q": q, "f": f, "d": d, "subsets": comb(q, f), "exact_seconds": t_fast,
+           "naive_matrix_seconds": t_mat, "ratio_matrix": t_mat / t_fast,
+           "same_subset_matrix": tuple(int(i) for i in idx) == s_mat, "diameter": diam}
+    if recompute:
+        t_rec, (s_rec, d_rec) = best_time(lambda: naive_mda_recompute(X, f), 1)
+        out.update({"naive_recompute_seconds": t_rec, "ratio_recompute": t_rec / t_fast,
+                    "same_subset_recompute": tuple(int(i) for i in idx) == s_rec,
+                    "diameter_recompute": d_rec})
+    return out
+
+
+DEFAULT_RULES = ("cwtm", "cwmed", "trimmed_middle", "meamed", "cva", "krum", "multikrum", "geomed",
+                 "mda", "mda-all-minimal", "nnm+cwtm", "nnm-own+cwtm")
+
+
+def bench_rules(q: int = 21, f: int = 5, d: int = 100_000, repeat: int = 5, seed: int = 0,
+                rules: tuple[str, ...] = DEFAULT_RULES) -> dict[str, Any]:
+    """Each rule's best time over the same q x d Gaussian array, against ``numpy.mean(X, axis=0)``."""
+    from agreement.rules import RULES, PRE_AGGREGATIONS, get_rule
+
+    X = np.random.default_rng(seed).standard_normal((q, d))
+    own = X[0].copy()
+    t_mean, _ = best_time(lambda: np.mean(X, axis=0), repeat * 2)
+    rows = []
+    for name in rules:
+        base = name.split("+")[-1]
+        pre = name.split("+")[0] if "+" in name else None
+        if base not in RULES or (pre is not None and pre not in PRE_AGGREGATIONS):
+            continue
+        rule = get_rule(name)
+        reps = repeat if not name.startswith(("mda", "geomed", "nnm")) else max(1, repeat // 2)
+        t, _ = best_time(lambda: rule(X, f, own), reps)
+        rows.append({"rule": name, "seconds": t, "ratio_to_mean": t / t_mean,
+                     "doc": (getattr(RULES.get(base), "__doc__", "") or "").strip().split("\n")[0]})
+    return {"q": q, "f": f, "d": d, "mean_seconds": t_mean, "rules": rows}
