@@ -168,3 +168,27 @@ def test_every_rule_runs_as_iterate_a_rule(rule):
     assert res["checks"]["termination"]["holds"]
     assert len(res["iterations"]) == 4
     assert res["iterations"][-1]["diameter"] < 10 * res["iterations"][0]["diameter"]
+
+
+def test_bench_functions_agree_on_the_subset():
+    from scenarios.bench_rules import bench_mda, bench_rules, naive_mda_recompute
+
+    r = bench_mda(q=9, f=2, d=6, repeat=1)
+    assert r["same_subset_matrix"] and r["same_subset_recompute"]
+    assert r["diameter"] == pytest.approx(r["diameter_recompute"], rel=1e-9)
+    rr = bench_rules(q=7, f=2, d=50, repeat=1, rules=("cwtm", "mda", "nnm+cwtm", "nope"))
+    assert [row["rule"] for row in rr["rules"]] == ["cwtm", "mda", "nnm+cwtm"]
+    X = np.random.default_rng(1).standard_normal((6, 3))
+    from agreement.rules.mda import mda_select
+    assert tuple(mda_select(X, 2)[0]) == naive_mda_recompute(X, 2)[0]
+
+
+def test_rules_table_lists_every_rule_and_algorithm():
+    from agreement.rules_table import render
+
+    text = render()
+    for name in sorted(RULES):
+        assert f"| {name}" in text or f"{name})" in text or f", {name}" in text, name
+    for alg in ("icwtm", "mda", "cva"):
+        assert f"| {alg} |" in text
+    assert "| mda | n >= 6f + 1" in text
