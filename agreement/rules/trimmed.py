@@ -22,15 +22,15 @@ def cwtm(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     """Coordinate-wise trimmed mean (agreement paper, section 7.1; NNM paper, CWTM).
 
     Per coordinate, drop the f smallest and the f largest of the q values and average the q - 2f
-    left. Cost: O(q d) with ``np.partition`` (no full sort); needs q > 2f.
+    left. Cost: O(q log q d) with one ``np.sort`` along axis 0; needs q > 2f. (A sort of each
+    column measured several times faster than ``np.partition`` with two kth on this axis; see
+    ``jungle bench --only rules``.)
     """
     q = np.shape(X)[0]
     X = _check(X, f, 2 * f + 1, "cwtm")
     if f == 0:
         return X.mean(axis=0)
-    # After partitioning at kth = (f, q-f-1) (inclusive), rows [f, q-f) hold exactly the kept values.
-    P = np.partition(X, (f - 1, q - f), axis=0)
-    return P[f : q - f].mean(axis=0)
+    return np.sort(X, axis=0)[f : q - f].mean(axis=0)
 
 
 def trimmed_middle(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
@@ -40,14 +40,17 @@ def trimmed_middle(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.n
     X = _check(X, f, 2 * f + 1, "trimmed_middle")
     if f == 0:
         return 0.5 * (X.min(axis=0) + X.max(axis=0))
-    P = np.partition(X, (f, q - f - 1), axis=0)
-    return 0.5 * (P[f] + P[q - f - 1])
+    S = np.sort(X, axis=0)
+    return 0.5 * (S[f] + S[q - f - 1])
 
 
 def cwmed(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
-    """Coordinate-wise median (NNM paper, CWMed). Cost: O(q d) with ``np.partition``."""
+    """Coordinate-wise median (NNM paper, CWMed). Cost: O(q log q d), one ``np.sort`` along axis 0
+    (faster than ``np.median``'s partition on this axis)."""
     X = _check(X, f, 1, "cwmed")
-    return np.median(X, axis=0)
+    q = X.shape[0]
+    S = np.sort(X, axis=0)
+    return S[q // 2] if q % 2 else 0.5 * (S[q // 2 - 1] + S[q // 2])
 
 
 def mean(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
