@@ -14,6 +14,8 @@ receiver could not progress otherwise).
   symmetric subset (the proof assumes the rigorous all-minimal average; both give 0 there).
 - ``theorem4``: the last h + f - q honest nodes are never heard by the first q - f (proof of
   Theorem 4); Byzantine slots first.
+- ``split``: proof of Theorem 9: two groups of honest nodes, each receiver hears the Byzantine
+  nodes, then its own group, then the other group (see :class:`SplitSchedule`).
 """
 from __future__ import annotations
 
@@ -110,4 +112,26 @@ class Theorem4Schedule(GatedSchedule):
         return (not d.slot) and d.sender in self.late and d.receiver in self.early
 
 
-SCHEDULES = {cls.name: cls for cls in (Theorem5Schedule, Theorem4Schedule)}
+class SplitSchedule(GatedSchedule):
+    """Proof of Theorem 9 (Lemma 16), deterministic: honest nodes form groups (``groups`` param,
+    default the first floor(h/2) and the rest, as ``partition``); in every iteration each receiver
+    gets the Byzantine slots first, then its own group, then the other groups, so that it gathers
+    its own group (at least q - 2f when q <= 3f), f Byzantine vectors and only as many vectors of
+    the other group as it still needs. Nothing is held back: the order alone does it. Pair it with
+    the ``theorem9`` attack (or the core's ``split`` with ``split_mode = "halves"``)."""
+
+    name = "split"
+
+    def _setup(self):
+        hon = list(self.net.honest)
+        groups = self.params.get("groups") or [hon[: len(hon) // 2], hon[len(hon) // 2 :]]
+        self.group_of = {i: g for g, members in enumerate(groups) for i in members}
+
+    def rank(self, d):
+        if d.slot:
+            return (0, d.sender)
+        same = self.group_of.get(d.sender) == self.group_of.get(d.receiver)
+        return (1 if same else 2, d.sender)
+
+
+SCHEDULES = {cls.name: cls for cls in (Theorem5Schedule, Theorem4Schedule, SplitSchedule)}

@@ -56,26 +56,28 @@ def test_averaging_lower_bound_for_every_algorithm():
 
 
 @pytest.mark.parametrize("rule", ["cwtm", "mda", "cva", "krum", "meamed", "nnm+cwtm"])
-@pytest.mark.parametrize("attack,extra", [("theorem9", {}), ("split", {"split_mode": "halves"})])
-def test_theorem9_split_stops_every_rule_at_q_3f(rule, attack, extra):
+@pytest.mark.parametrize("attack,extra,schedule", [("theorem9", {}, "split"), ("theorem9", {}, "partition"),
+                                                   ("split", {"split_mode": "halves"}, "partition")])
+def test_theorem9_split_stops_every_rule_at_q_3f(rule, attack, extra, schedule):
     cfg = resolve({"scenario": {"name": "t9", "seed": 2},
                    "system": {"n": 8, "f": 2, "q": 6, "dim": 2},
                    "algorithm": {"name": rule, "iterations": 4, "allow_below_threshold": True},
                    "inputs": {"kind": "theorem9"},
-                   "adversary": {"attack": attack, "schedule": "partition", **extra}})
+                   "adversary": {"attack": attack, "schedule": schedule, **extra}})
     r = run_agreement(cfg)
     D = [row["diameter"] for row in r["iterations"]]
     assert D[-1] == pytest.approx(D[0]) and D[0] == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("schedule", ["split", "partition"])
 @pytest.mark.parametrize("rule", ["cwtm", "mda", "cva"])
-def test_theorem9_mimic_on_noisy_clusters(rule):
+def test_theorem9_mimic_on_noisy_clusters(rule, schedule):
     """Not two points: the group-mimic payload still keeps the two groups apart (q = 3f)."""
     cfg = resolve({"scenario": {"name": "t9c", "seed": 4},
                    "system": {"n": 8, "f": 2, "q": 6, "dim": 5},
                    "algorithm": {"name": rule, "iterations": 5, "allow_below_threshold": True},
                    "inputs": {"kind": "clusters"},
-                   "adversary": {"attack": "theorem9", "schedule": "partition"}})
+                   "adversary": {"attack": "theorem9", "schedule": schedule}})
     r = run_agreement(cfg)
     assert r["iterations"][-1]["diameter"] >= 0.5 * r["iterations"][0]["diameter"]
 
