@@ -73,6 +73,7 @@ class Network:
         self.progress = progress
         self.step = 0
         self._digest = hashlib.blake2b(digest_size=32)
+        self._tbuf = bytearray()
         self._seq = [0] * n
         self._refs: dict[int, int] = {}  # id(data) -> pending deliveries sharing it
         self._rounds_seen: set[tuple[int, int]] = set()
@@ -126,15 +127,19 @@ class Network:
                 for b, r in self.adversary.slots(instance, round_):
                     self._add(Delivery((b, self._next_seq(b), r), b, r, "slot", round_, instance, None, True))
         seq = self._next_seq(sender)
+        size = len(data)
+        add = self._add_honest
+        count = 0
         for r in receivers:
             if r == sender:
                 continue
-            self.sent[kind] += 1
-            self.bytes_sent[kind] += len(data)
+            count += 1
             if not self.is_honest[r]:
                 self.to_byzantine += 1  # the adversary already read it in observe()
                 continue
-            self._add(Delivery((sender, seq, r), sender, r, kind, round_, instance, data))
+            add(Delivery((sender, seq, r), sender, r, kind, round_, instance, data))
+        self.sent[kind] += count
+        self.bytes_sent[kind] += count * size
 
     def byzantine_emit(self, data: bytes) -> None:
         """A Byzantine node task hands over the bytes it wrote for the slot being delivered."""
@@ -149,6 +154,14 @@ class Network:
         if d.data is not None:
             k = id(d.data)
             self._refs[k] = self._refs.get(k, 0) + 1
+        self.pool.add(d)
+        self.fifo.add(d)
+        self.schedule.on_submit(d)
+
+    def _add_honest(self, d: Delivery) -> None:
+        k = id(d.data)
+        refs = self._refs
+        refs[k] = refs.get(k, 0) + 1
         self.pool.add(d)
         self.fifo.add(d)
         self.schedule.on_submit(d)
@@ -178,10 +191,16 @@ class Network:
         return self.fifo.first(lambda x: x.receiver not in self.done)
 
     def _trace(self, sender: int, receiver: int, kind: str, round_: int, instance: int, data: bytes) -> None:
+        """Record one delivery in the digest: (step, sender, receiver, round, instance, size, kind,
+        the message's signature). Buffered: the hash sees the same byte stream in larger pieces."""
         self.step += 1
-        self._digest.update(_TRACE.pack(self.step, sender, receiver, round_, instance, len(data)))
-        self._digest.update(kind.encode())
-        self._digest.update(data[-64:])
+        buf = self._tbuf
+        buf += _TRACE.pack(self.step, sender, receiver, round_, instance, len(data))
+        buf += kind.encode()
+        buf += data[-64:]
+        if len(buf) > 65536:
+            self._digest.update(buf)
+            buf.clear()
         if self.record_trace:
             self.trace.append((self.step, sender, receiver, kind, round_, instance, len(data)))
 
@@ -241,6 +260,8 @@ class Network:
                 self.progress(self.step)
 
     def finish_digest(self, outputs: list[bytes]) -> str:
+        self._digest.update(self._tbuf)
+        self._tbuf.clear()
         for b in outputs:
             self._digest.update(b)
         return self._digest.hexdigest()
