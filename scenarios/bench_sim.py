@@ -218,3 +218,103 @@ def bench_growth(icwtm_ns=(10, 31, 100, 301), broadcast_ns=(4, 7, 13, 31), d: in
     except Exception as exc:  # the broadcast protocol may be absent in a partial build
         out["broadcast"] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
+
+
+# rendering and registration in `jungle bench` ---------------------------------------------------
+def _table(title: str, cols: list[str]):
+    from rich.table import Table
+
+    t = Table(title=title)
+    for i, c in enumerate(cols):
+        t.add_column(c, justify="left" if i == 0 else "right")
+    return t
+
+
+def _render_messages(r, console):
+    t = _table("1. messages: encode + sign + verify + decode, against bare Ed25519 sign + verify of the same bytes",
+               ["d", "messages", "full (us)", "bare sign+verify (us)", "full / bare"])
+    for row in r["rows"]:
+        t.add_row(str(row["d"]), str(row["messages"]), f"{row['full_us']:.1f}", f"{row['bare_us']:.1f}", f"{row['ratio']:.2f}x")
+    console.print(t)
+
+
+def _render_network(r, console):
+    t = _table("2. network: simulated deliveries per second (ICwTM, random schedule, d = 10; target >= 20,000/s at n = 31)",
+               ["n", "f", "deliveries", "tasks /s", "inline /s", "inline / tasks", "same digest"])
+    for row in r["rows"]:
+        t.add_row(str(row["n"]), str(row["f"]), str(row["tasks_deliveries"]), f"{row['tasks_per_second']:,.0f}",
+                  f"{row['inline_per_second']:,.0f}", f"{row['inline_per_second'] / row['tasks_per_second']:.2f}x",
+                  "yes" if row["same_digest"] else "[red]NO[/]")
+    console.print(t)
+
+
+def _render_e2e(r, console):
+    t = _table(f"4. end to end: ICwTM n = {r['n']}, f = {r['f']}, d = {r['d']}, t = {r['t']} against its compute floor "
+               "(the same rule evaluations alone; target within 3x)",
+               ["dispatch", "iterations", "deliveries", "rule evaluations", "wall (s)", "floor (s)", "wall / floor"])
+    for mode in ("tasks", "inline"):
+        m = r[mode]
+        t.add_row(mode, str(m["iterations"]), str(m["deliveries"]), str(m["rule_evaluations"]),
+                  f"{m['wall_seconds']:.2f}", f"{m['floor_seconds']:.2f}", f"{m['ratio']:.2f}x")
+    console.print(t)
+
+
+def _render_memory(r, console):
+    mib = 1 << 20
+    t = _table(f"5. memory: peak RSS of an ICwTM run, n = {r['n']}, d = {r['d']}, {r['iterations']} iterations, "
+               f"against h d 8 = {r['honest_vectors_bytes'] / mib:.0f} MiB (target within 4x); interpreter + imports "
+               f"alone: {r['baseline_bytes'] / mib:.0f} MiB",
+               ["dispatch", "peak (MiB)", "above baseline (MiB)", "above baseline / (h d 8)"])
+    for mode in ("tasks", "inline"):
+        m = r[mode]
+        t.add_row(mode, f"{m['peak_bytes'] / mib:.0f}", f"{m['above_baseline_bytes'] / mib:.0f}", f"{m['ratio']:.2f}x")
+    console.print(t)
+
+
+def _render_growth(r, console):
+    t = _table(f"6. growth: seconds per iteration as n grows (d = {r['d']}, dispatch {r['dispatch']})",
+               ["protocol", "n", "deliveries", "s / iteration"])
+    for proto in ("icwtm", "broadcast"):
+        g = r.get(proto, {})
+        for row in g.get("rows", []):
+            t.add_row(proto, str(row["n"]), str(row["deliveries"]), f"{row['seconds_per_iteration']:.4f}")
+        if "exponent" in g:
+            t.add_row(f"[bold]{proto} fitted exponent[/]", "", "", f"{g['exponent']:.2f} (protocol: ~{g['expected']})")
+        elif "error" in g:
+            t.add_row(proto, "-", "-", g["error"])
+    console.print(t)
+
+
+def _run_messages(quick):
+    return bench_messages(count=40 if quick else 200)
+
+
+def _run_network(quick):
+    return bench_network(ns=(10, 31) if quick else (10, 31, 100), iterations=3 if quick else 6)
+
+
+def _run_e2e(quick):
+    if quick:
+        return bench_end_to_end(n=31, f=6, d=1000, t=1, iterations=3)
+    return bench_end_to_end()
+
+
+def _run_memory(quick):
+    if quick:
+        return bench_memory(n=31, f=6, d=20_000, iterations=2)
+    return bench_memory()
+
+
+def _run_growth(quick):
+    if quick:
+        return bench_growth(icwtm_ns=(10, 31), broadcast_ns=(4, 7))
+    return bench_growth()
+
+
+def register_sections(add_section) -> None:
+    """Add the simulator sections to ``jungle bench`` (see scenarios/cmd_bench.py)."""
+    add_section("messages", _run_messages, _render_messages, group="sim")
+    add_section("network", _run_network, _render_network, group="sim")
+    add_section("end_to_end", _run_e2e, _render_e2e, group="sim")
+    add_section("memory", _run_memory, _render_memory, group="sim")
+    add_section("growth", _run_growth, _render_growth, group="sim")
