@@ -1,7 +1,9 @@
 """Geometric median by smoothed Weiszfeld iterations (NNM paper, section 8.1.3; smoothing as in RFA).
 
 GM(x) = argmin_y sum_i ||y - x_i||. Iteration: z <- sum_i w_i x_i / sum_i w_i with
-w_i = 1 / max(nu, ||z - x_i||); start at the coordinate-wise median. Stated tolerance: stop when
+w_i = 1 / ||z - x_i|| over the rows farther than nu from z; when some rows coincide with z (within
+nu), the Vardi-Zhang modification moves z off a data point that is not the median (plain Weiszfeld
+can stall there). Start at the coordinate-wise median. Stated tolerance: stop when
 ||z_new - z|| <= TOL * s, with s the mean distance of the rows to the starting point (the data's
 scale; 1 if that is 0), TOL = 1e-10, smoothing nu = 1e-12 * s, at most MAX_ITER = 2000 iterations.
 Rows with a non-finite coordinate are dropped first (they can never be honest). With q inputs,
@@ -29,8 +31,20 @@ def geomed(X: np.ndarray, f: int = 0, own: np.ndarray | None = None, *, tol: flo
     dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     s = float(dist.mean()) or 1.0
     for _ in range(max_iter):
-        w = 1.0 / np.maximum(dist, nu * s)
-        z_new = (w @ X) / w.sum()
+        near = dist <= nu * s  # rows that coincide with z
+        far = ~near
+        if not far.any():
+            break
+        w = 1.0 / dist[far]
+        T = (w @ X[far]) / w.sum()
+        eta = int(near.sum())
+        if eta:
+            # Vardi-Zhang step: z may sit on a data point that is not the median; move off it
+            r = float(np.linalg.norm(w @ (X[far] - z)))
+            g = min(1.0, eta / r) if r > 0 else 1.0
+            z_new = (1.0 - g) * T + g * z
+        else:
+            z_new = T
         step = float(np.linalg.norm(z_new - z))
         z = z_new
         diff = X - z
