@@ -112,6 +112,12 @@ def cmd_run(args) -> int:
         dump_json(result, args.json)
         if not args.quiet:
             console.print(f"result written to {args.json}")
+    if getattr(args, "plot", None):
+        from .plots import run_plots
+
+        paths = run_plots(result, args.plot)
+        if not args.quiet:
+            console.print(f"plots written to {args.plot}: {', '.join(p.name for p in paths)}")
     return 0
 
 
@@ -127,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", metavar="PATH", help="write the result JSON there")
     sp.add_argument("--check-determinism", action="store_true", help="run twice and compare trace digests")
     sp.add_argument("--quiet", action="store_true", help="no summary, no progress bar")
+    sp.add_argument("--plot", metavar="DIR", default=None, help="write the run's plots (PNG and SVG) there")
     sp.set_defaults(func=cmd_run)
     for extra in ("bench", "sweep", "thresholds", "plot", "table"):
         _register_optional(sub, extra)
