@@ -4,9 +4,10 @@
 
 The command is a list of :data:`SECTIONS`; each section is ``(name, run(quick) -> dict,
 render(result, console))``. Add a section by appending to that list (or, from another module,
-calling :func:`add_section`). Sections now: ``mda`` (exact MDA against naive enumeration) and
-``rules`` (every rule against ``numpy.mean``). ``--only rules`` selects the rule sections
-(``mda`` and ``rules``).
+calling :func:`add_section`). Sections: ``mda`` (exact MDA against naive enumeration), ``rules``
+(every rule against ``numpy.mean``), and the simulator's ``messages``, ``network``, ``end_to_end``,
+``memory``, ``growth`` (:mod:`scenarios.bench_sim`). Groups: ``--only rules`` (``mda``, ``rules``),
+``--only sim`` (the simulator's five).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 Section = tuple[str, Callable[[bool], dict[str, Any]], Callable[[dict[str, Any], Console], None]]
-GROUPS = {"rules": ("mda", "rules")}
+GROUPS = {"rules": ("mda", "rules", "rules_1k")}
 
 
 def _run_mda(quick: bool) -> dict[str, Any]:
@@ -47,7 +48,13 @@ def _run_rules(quick: bool) -> dict[str, Any]:
 
     if quick:
         return bench_rules(q=21, f=5, d=20_000, repeat=3)
-    return bench_rules(q=21, f=5, d=100_000, repeat=5)
+    return bench_rules(q=31, f=5, d=100_000, repeat=5)
+
+
+def _run_rules_1k(quick: bool) -> dict[str, Any]:
+    from .bench_rules import bench_rules
+
+    return bench_rules(q=31, f=5, d=1_000, repeat=3 if quick else 20)
 
 
 def _render_rules(r: dict[str, Any], console: Console) -> None:
@@ -63,6 +70,7 @@ def _render_rules(r: dict[str, Any], console: Console) -> None:
 SECTIONS: list[Section] = [
     ("mda", _run_mda, _render_mda),
     ("rules", _run_rules, _render_rules),
+    ("rules_1k", _run_rules_1k, _render_rules),
 ]
 
 
@@ -71,6 +79,15 @@ def add_section(name: str, run: Callable[[bool], dict[str, Any]], render: Callab
     SECTIONS.append((name, run, render))
     if group:
         GROUPS[group] = tuple(GROUPS.get(group, ())) + (name,)
+
+
+def _register_simulator_sections() -> None:
+    from . import bench_sim
+
+    bench_sim.register_sections(add_section)
+
+
+_register_simulator_sections()
 
 
 def selected(only: str | None) -> list[Section]:
