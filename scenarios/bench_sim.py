@@ -290,7 +290,7 @@ def _run_messages(quick):
 
 
 def _run_network(quick):
-    return bench_network(ns=(10, 31) if quick else (10, 31, 100), iterations=3 if quick else 6)
+    return bench_network(ns=(10, 31) if quick else (10, 31, 100), iterations=3 if quick else 20)
 
 
 def _run_e2e(quick):
