@@ -1,0 +1,196 @@
+"""The search adversary's optimiser: the cross-entropy method over the ``search`` attack's payload
+choices and the ``search`` schedule's held links, maximising the final D2 ratio or the averaging
+error (see :mod:`nodes.attacks_search` and :mod:`net.schedules_search` for the family).
+
+Each candidate is a whole simulation of the scenario with that parameter vector; the objective is
+
+    score = max( D2(final)/D2(initial) / 2^-t ,  averaging error / C  (when C is known) )
+
+so score > 1 means the run broke contraction or C-averaging (a run that does not terminate is
+broken too). The optimiser is seeded (its own stream, from the scenario's seed and ``seed``), and
+the best parameters are written into the scenario's ``[adversary]`` table, so the counterexample
+replays by itself: ``jungle run FILE --seed S`` runs exactly the same run.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+SEARCH_SEED_SALT = 0x5EA4C4
+
+
+ROLES = 3
+
+
+def family(cfg: dict[str, Any], roles: int = ROLES) -> dict[str, tuple[tuple[int, ...], int]]:
+    """The optimiser's parameters: name -> (shape, number of options). Honest nodes get one of
+    ``roles`` roles; payloads, silences, supports and held links are chosen per role (a structured,
+    generic family: no construction is named in it); with ``search_inputs`` the roles also set the
+    inputs (see :func:`apply`: the adversary of the theorems picks the inputs too)."""
+    from nodes.attacks_search import K
+
+    s = cfg["system"]
+    h = s["n"] - s["f"]
+    bcast = cfg["algorithm"]["name"] == "broadcast"
+    out: dict[str, tuple[tuple[int, ...], int]] = {"role": ((h,), roles), "value": ((roles, s["dim"]), K)}
+    if bcast:
+        out["support"] = ((roles, roles), 2)
+    else:
+        out["silent"] = ((roles,), 2)
+        out["gated"] = ((1,), 2)
+    out["hold"] = ((roles, roles), 2)
+    out["byzantine_first"] = ((1,), 2)
+    return out
+
+
+PRIOR = {"silent": [0.8, 0.2], "support": [0.3, 0.7], "hold": [0.6, 0.4]}
+
+
+def apply(cfg: dict[str, Any], theta: dict[str, np.ndarray], search_inputs: bool = True) -> dict[str, Any]:
+    """A copy of the resolved scenario with attack and schedule ``search`` and the per-node
+    parameters these per-role choices expand to (``[adversary]``, ``[adversary.schedule_params]``
+    and, with ``search_inputs``, ``[inputs]`` as explicit values: role i of R starts at level
+    -1 + 2i/(R - 1) on the first axis, so the role assignment is also the choice of inputs)."""
+    c = copy.deepcopy(cfg)
+    s, adv = c["system"], c["adversary"]
+    f, h, d = s["f"], s["n"] - s["f"], s["dim"]
+    role = np.asarray(theta["role"], dtype=np.int64)
+    adv["attack"] = "search"
+    adv["schedule"] = "search"
+    vals = np.asarray(theta["value"], dtype=np.int64)[role]                      # h x d
+    adv["search_values"] = np.broadcast_to(vals, (f, h, d)).tolist()
+    if "silent" in theta:
+        adv["search_silent"] = np.broadcast_to(np.asarray(theta["silent"], dtype=np.int64)[role], (f, h)).tolist()
+    if "support" in theta:
+        adv["search_support"] = np.asarray(theta["support"], dtype=np.int64)[np.ix_(role, role)].tolist()
+    H = np.asarray(theta["hold"], dtype=bool)[np.ix_(role, role)]               # [sender, receiver]
+    np.fill_diagonal(H, False)
+    sp = {"holds": [[int(a), int(b)] for a, b in zip(*np.nonzero(H))],
+          "byzantine_first": bool(np.asarray(theta["byzantine_first"]).ravel()[0])}
+    if "gated" in theta:
+        sp["gated"] = bool(np.asarray(theta["gated"]).ravel()[0])
+    adv["schedule_params"] = sp
+    if search_inputs:
+        x = np.zeros((h, d))
+        x[:, 0] = np.linspace(-1.0, 1.0, int(np.asarray(theta["hold"]).shape[0]))[role]
+        scale = float(c["inputs"].get("scale", 1.0))
+        c["inputs"] = {"kind": "values", "scale": scale, "values": (scale * x).tolist()}
+    return c
+
+
+def score(result: dict[str, Any]) -> tuple[float, bool]:
+    """(objective, broken): see the module docstring."""
+    c = result["checks"]
+    ct, av, te = c["contraction"], c.get("averaging") or {}, c.get("termination") or {}
+    parts = [0.0]
+    if ct.get("bound"):
+        parts.append(ct["measured"] / ct["bound"])
+    if av.get("bound"):
+        parts.append(av["measured"] / av["bound"])
+    s = max(0.0 if (p is None or math.isnan(p)) else p for p in parts)
+    broken = te.get("holds") is False or ct.get("holds") is False or av.get("holds") is False
+    return s, broken
+
+
+def progress_score(result: dict[str, Any]) -> float:
+    """A finer objective for ranking candidates that all end contracted: the mean over iterations of
+    log10(D2(k)/D2(0)) (floored at -30), so slower contraction ranks higher even when D2 reaches 0."""
+    rows = result.get("iterations") or []
+    if not rows or rows[0]["diameter"] <= 0:
+        return -30.0
+    D0 = rows[0]["diameter"]
+    return float(np.mean([max(math.log10(r["diameter"] / D0), -30.0) if r["diameter"] > 0 else -30.0 for r in rows]))
+
+
+def rank(result: dict[str, Any]) -> tuple[bool, float, float]:
+    s, broken = score(result)
+    return broken, s, progress_score(result)
+
+
+@dataclass
+class SearchOutcome:
+    cfg: dict[str, Any]
+    result: dict[str, Any]
+    score: float
+    broken: bool
+    evaluations: int
+    history: list[float] = field(default_factory=list)
+
+
+def _sample(P: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    out = {}
+    for k, p in P.items():
+        u = rng.random(p.shape[:-1])[..., None]
+        out[k] = np.minimum((u > np.cumsum(p, axis=-1)).sum(axis=-1), p.shape[-1] - 1)
+    return out
+
+
+def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, local: int = 16, elite: float = 0.25,
+             smoothing: float = 0.7, seed: int = 0, stop_on_break: bool = True, roles: int = ROLES,
+             search_inputs: bool = True,
+             evaluate: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> SearchOutcome:
+    """Cross-entropy method, then local search. CEM: sample ``samples`` parameter vectors per
+    generation from independent categorical distributions, keep the ``elite`` fraction that ranks
+    highest (broken first, then the score, then :func:`progress_score`), move the distributions
+    towards their frequencies (``smoothing``). Local search: ``local`` single-parameter mutations of
+    the best vector, each kept when it ranks at least as high. Returns the best run found (stopping
+    at the first broken run when ``stop_on_break``)."""
+    if evaluate is None:
+        from .cli import execute
+
+        def evaluate(c):
+            return execute(c, progress=False)
+
+    import nodes.attacks  # noqa: F401  (registers the search attack for every protocol)
+
+    fam = family(cfg, roles)
+    rng = np.random.default_rng([int(cfg["scenario"]["seed"]), int(seed), SEARCH_SEED_SALT])
+    P = {k: np.broadcast_to(np.asarray(PRIOR.get(k, [1.0 / k_] * k_), dtype=float), shape + (k_,)).copy()
+         for k, (shape, k_) in fam.items()}
+    state: dict[str, Any] = {"best": None, "rank": None, "theta": None, "n": 0}
+    history: list[float] = []
+
+    def run(th) -> tuple[tuple, bool]:
+        c = apply(cfg, th, search_inputs)
+        res = evaluate(c)
+        state["n"] += 1
+        rk = rank(res)
+        history.append(rk[1])
+        if state["rank"] is None or rk >= state["rank"]:
+            state.update(best=SearchOutcome(c, res, rk[1], rk[0], state["n"]), rank=rk, theta=th)
+        return rk, rk[0] and stop_on_break
+
+    def done() -> SearchOutcome:
+        best = state["best"]
+        best.evaluations, best.history = state["n"], history
+        return best
+
+    for _ in range(generations):
+        batch = []
+        for _ in range(samples):
+            th = _sample(P, rng)
+            rk, stop = run(th)
+            if stop:
+                return done()
+            batch.append((rk, th))
+        batch.sort(key=lambda st: st[0], reverse=True)
+        top = batch[: max(1, int(round(elite * len(batch))))]
+        for k in P:
+            k_ = P[k].shape[-1]
+            freq = np.mean([np.eye(k_)[th[k]] for _, th in top], axis=0)
+            P[k] = smoothing * freq + (1 - smoothing) * P[k]
+    names = sorted(fam)
+    for _ in range(local):
+        th = {k: np.array(v, copy=True) for k, v in state["theta"].items()}
+        k = names[int(rng.integers(len(names)))]
+        shape, k_ = fam[k]
+        idx = tuple(int(rng.integers(m)) for m in shape)
+        th[k][idx] = (th[k][idx] + 1 + int(rng.integers(k_ - 1))) % k_
+        _, stop = run(th)
+        if stop:
+            return done()
+    return done()
