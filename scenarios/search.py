@@ -47,7 +47,7 @@ def family(cfg: dict[str, Any], roles: int = ROLES) -> dict[str, tuple[tuple[int
     return out
 
 
-PRIOR = {"silent": [0.8, 0.2], "support": [0.3, 0.7], "hold": [0.6, 0.4]}
+PRIOR = {"silent": [0.8, 0.2], "support": [0.3, 0.7], "hold": [0.5, 0.5]}
 
 
 def apply(cfg: dict[str, Any], theta: dict[str, np.ndarray], search_inputs: bool = True) -> dict[str, Any]:
