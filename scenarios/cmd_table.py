@@ -169,7 +169,7 @@ def cmd_table(args) -> int:
     wall = time.perf_counter() - t0
     results.sort(key=lambda r: (r["seed"], rows.index(r["row"]), (["none"] + attacks).index(r["attack"])))
     table = build_table(results, rows, attacks)
-    print_table(table, results, console)
+    print_table(table, results, Console(width=max(console.width, 200)))
     cfg = prepare(args.scenario, sets, 1)
     s, lc = cfg["system"], cfg.get("learn", {})
     below = sorted({r["row"] for r in results if r["below_threshold"] and r["row"] in ("icwtm", "mda", "cva", "broadcast")})

@@ -135,14 +135,14 @@ def test_optimised_attacks_maximise_damage_over_their_grid(name):
     B = written(adv, H, r, inst)
     attack = adv.attack
     a = X.std(axis=0) if name == "alie-opt" else -S
-    rows = [X[r]] + [X[k] for k in range(H) if k != r][: N - F - F - 1]
-    rows += [S] * (N - F - F - len(rows))
+    rows = [X[k] for k in range(H)][: N - F - F]
 
     def damage(e):
         G = np.stack(rows + [S + e * a] * F)
-        return np.linalg.norm(rule(G, F, X[r]) - S)
+        return np.linalg.norm(rule(G, F, S) - S)
     best = max(attack.grid, key=damage)
-    assert damage(best) == pytest.approx(np.linalg.norm(rule(np.stack(rows + [B] * F), F, X[r]) - S))
+    assert damage(best) == pytest.approx(np.linalg.norm(rule(np.stack(rows + [B] * F), F, S) - S))
+    assert np.array_equal(written(adv, H + 1, 3, inst), B)  # the same vector to every recipient
     assert any(np.allclose(B, S + e * a) for e in attack.grid)
 
 
