@@ -14,6 +14,7 @@ terminal). The runs use the scenario's T (30 for learn-digits; 20 with ``--quick
 from __future__ import annotations
 
 import csv
+import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -126,6 +127,11 @@ def cmd_table(args) -> int:
     from .config import ScenarioError
 
     console = Console()
+    if args.from_json:
+        saved = json.loads(open(args.from_json).read())
+        print_table(saved["table"], saved["runs"], Console(width=max(console.width, 200)))
+        console.print(f"{len(saved['runs'])} runs in {saved['wall_seconds']:.0f} s; overrides {saved['sets']}")
+        return 0
     rows = args.rows.split(",") if args.rows else default_rows()
     attacks = args.attacks.split(",") if args.attacks else list(QUICK_ATTACKS if args.quick else DEFAULT_ATTACKS)
     seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
@@ -206,4 +212,5 @@ def register(sub) -> None:
     sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     sp.add_argument("--json", metavar="PATH")
     sp.add_argument("--csv", metavar="PATH")
+    sp.add_argument("--from-json", metavar="PATH", help="print the table of a saved --json result, run nothing")
     sp.set_defaults(func=cmd_table)
