@@ -28,7 +28,8 @@ ROLES = 3
 
 def family(cfg: dict[str, Any], roles: int = ROLES) -> dict[str, tuple[tuple[int, ...], int]]:
     """The optimiser's parameters: name -> (shape, number of options). Honest nodes get one of
-    ``roles`` roles; payloads, silences, supports and held links are chosen per role (a structured,
+    ``roles`` roles (contiguous blocks, :func:`roles_of`); payloads (one menu entry per role, the
+    same for every coordinate), silences, supports and held links are chosen per role (a structured,
     generic family: no construction is named in it); with ``search_inputs`` the roles also set the
     inputs (see :func:`apply`: the adversary of the theorems picks the inputs too)."""
     from nodes.attacks_search import K
@@ -36,7 +37,7 @@ def family(cfg: dict[str, Any], roles: int = ROLES) -> dict[str, tuple[tuple[int
     s = cfg["system"]
     h = s["n"] - s["f"]
     bcast = cfg["algorithm"]["name"] == "broadcast"
-    out: dict[str, tuple[tuple[int, ...], int]] = {"role": ((h,), roles), "value": ((roles, s["dim"]), K)}
+    out: dict[str, tuple[tuple[int, ...], int]] = {"cut": ((roles - 1,), h + 1), "value": ((roles,), K)}
     if bcast:
         out["support"] = ((roles, roles), 2)
     else:
@@ -50,6 +51,16 @@ def family(cfg: dict[str, Any], roles: int = ROLES) -> dict[str, tuple[tuple[int
 PRIOR = {"silent": [0.8, 0.2], "support": [0.3, 0.7], "hold": [0.5, 0.5]}
 
 
+def roles_of(theta: dict[str, np.ndarray], h: int) -> np.ndarray:
+    """Each honest node's role. Honest nodes are interchangeable (only how many play each role
+    matters), so roles are contiguous blocks of node ids, cut at the sorted ``cut`` positions;
+    an explicit ``role`` array (one per node) is used as given."""
+    if "role" in theta:
+        return np.asarray(theta["role"], dtype=np.int64)
+    cuts = np.sort(np.asarray(theta["cut"], dtype=np.int64))
+    return np.searchsorted(cuts, np.arange(h), side="right").astype(np.int64)
+
+
 def apply(cfg: dict[str, Any], theta: dict[str, np.ndarray], search_inputs: bool = True) -> dict[str, Any]:
     """A copy of the resolved scenario with attack and schedule ``search`` and the per-node
     parameters these per-role choices expand to (``[adversary]``, ``[adversary.schedule_params]``
@@ -58,10 +69,10 @@ def apply(cfg: dict[str, Any], theta: dict[str, np.ndarray], search_inputs: bool
     c = copy.deepcopy(cfg)
     s, adv = c["system"], c["adversary"]
     f, h, d = s["f"], s["n"] - s["f"], s["dim"]
-    role = np.asarray(theta["role"], dtype=np.int64)
+    role = roles_of(theta, h)
     adv["attack"] = "search"
     adv["schedule"] = "search"
-    vals = np.asarray(theta["value"], dtype=np.int64)[role]                      # h x d
+    vals = np.broadcast_to(np.asarray(theta["value"], dtype=np.int64)[role][:, None], (h, d))   # h x d
     adv["search_values"] = np.broadcast_to(vals, (f, h, d)).tolist()
     if "silent" in theta:
         adv["search_silent"] = np.broadcast_to(np.asarray(theta["silent"], dtype=np.int64)[role], (f, h)).tolist()
@@ -106,9 +117,18 @@ def progress_score(result: dict[str, Any]) -> float:
     return float(np.mean([max(math.log10(r["diameter"] / D0), -30.0) if r["diameter"] > 0 else -30.0 for r in rows]))
 
 
-def rank(result: dict[str, Any]) -> tuple[bool, float, float]:
+def failures(result: dict[str, Any]) -> list[str]:
+    """Which of termination, contraction, averaging failed."""
+    c = result["checks"]
+    return [k for k in ("termination", "contraction", "averaging") if (c.get(k) or {}).get("holds") is False]
+
+
+def rank(result: dict[str, Any]) -> tuple[bool, bool, float, float]:
+    """Broken first; among broken runs, those where every honest node terminated (a contraction or
+    averaging break proper) before non-terminating ones; then the score, then slower contraction."""
     s, broken = score(result)
-    return broken, s, progress_score(result)
+    terminated = (result["checks"].get("termination") or {}).get("holds") is not False
+    return broken, terminated, s, progress_score(result)
 
 
 @dataclass
@@ -138,7 +158,7 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
     highest (broken first, then the score, then :func:`progress_score`), move the distributions
     towards their frequencies (``smoothing``). Local search: ``local`` single-parameter mutations of
     the best vector, each kept when it ranks at least as high. Returns the best run found (stopping
-    at the first broken run when ``stop_on_break``)."""
+    at the first broken run in which every honest node terminated, when ``stop_on_break``)."""
     if evaluate is None:
         from .cli import execute
 
@@ -159,10 +179,10 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
         res = evaluate(c)
         state["n"] += 1
         rk = rank(res)
-        history.append(rk[1])
+        history.append(rk[2])
         if state["rank"] is None or rk >= state["rank"]:
-            state.update(best=SearchOutcome(c, res, rk[1], rk[0], state["n"]), rank=rk, theta=th)
-        return rk, rk[0] and stop_on_break
+            state.update(best=SearchOutcome(c, res, rk[2], rk[0], state["n"]), rank=rk, theta=th)
+        return rk, rk[0] and rk[1] and stop_on_break
 
     def done() -> SearchOutcome:
         best = state["best"]

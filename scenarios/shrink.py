@@ -40,7 +40,7 @@ def _toml_value(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v)
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if hasattr(v, "tolist"):
@@ -49,7 +49,8 @@ def _toml_value(v: Any) -> str:
 
 
 def _key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+    return k if k and k.replace("_", "").replace("-", "").isascii() and k.replace("_", "").replace("-", "").isalnum() \
+        else _toml_value(k)
 
 
 def to_toml(data: dict[str, Any]) -> str:

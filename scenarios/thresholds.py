@@ -155,6 +155,7 @@ def _record(cfg, res, alg, f, n, o: Options, label, suffix="", shrunk=None) -> d
     from .cli import execute
     from .config import load
     from .resolve import resolve
+    from .search import failures
     from .shrink import save_counterexample
 
     path = Path(o.out) / "counterexamples" / f"{alg}-f{f}-n{n}{suffix}.toml"
@@ -164,7 +165,7 @@ def _record(cfg, res, alg, f, n, o: Options, label, suffix="", shrunk=None) -> d
     c = res["checks"]
     rec = {"file": str(path), "seed": seed, "command": f"jungle run {path} --seed {seed}",
            "digest": res["trace_digest"], "replays": replay["trace_digest"] == res["trace_digest"],
-           "by": label,
+           "by": label, "fails": failures(res),
            "contraction": {k: c["contraction"].get(k) for k in ("holds", "measured", "bound")},
            "averaging": {k: c["averaging"].get(k) for k in ("holds", "measured", "bound")},
            "termination": c["termination"].get("holds")}

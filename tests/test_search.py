@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from nodes.attacks_search import MENU, menu_values, pick
 from scenarios.cli import execute, main, prepare
-from scenarios.search import apply, family, optimise, score
+from scenarios.search import apply, family, optimise, roles_of, score
 from scenarios.shrink import save_counterexample, scenario_data, shrink, size, to_toml
 
 
@@ -43,8 +43,11 @@ def test_menu_matches_slow_reference(q, d, seed):
 def test_apply_expands_roles_to_nodes():
     cfg = _base("mda", 7, 1)
     fam = family(cfg, roles=2)
-    assert set(fam) == {"role", "value", "silent", "gated", "hold", "byzantine_first"}
-    th = {"role": np.array([0, 0, 1, 1, 0, 1]), "value": np.array([[4, 4], [7, 7]]), "silent": np.array([0, 1]),
+    assert set(fam) == {"cut", "value", "silent", "gated", "hold", "byzantine_first"}
+    assert fam["cut"] == ((1,), 7) and fam["value"] == ((2,), len(MENU))
+    assert list(roles_of({"cut": np.array([3])}, 6)) == [0, 0, 0, 1, 1, 1]
+    assert list(roles_of({"cut": np.array([5, 2])}, 6)) == [0, 0, 1, 1, 1, 2]
+    th = {"role": np.array([0, 0, 1, 1, 0, 1]), "value": np.array([4, 7]), "silent": np.array([0, 1]),
           "gated": np.array([1]), "hold": np.array([[0, 1], [0, 0]]), "byzantine_first": np.array([1])}
     c = apply(cfg, th)
     adv = c["adversary"]
@@ -61,7 +64,7 @@ def test_apply_expands_roles_to_nodes():
 def test_search_attack_sends_the_chosen_values():
     """Byzantine payloads, read off the signed trace, are the menu values of the honest vectors."""
     cfg = _base("mda", 5, 1, d=1)
-    th = {"role": np.array([0, 0, 1, 1]), "value": np.array([[MENU.index("lo")], [MENU.index("hi+w")]]),
+    th = {"role": np.array([0, 0, 1, 1]), "value": np.array([MENU.index("lo"), MENU.index("hi+w")]),
           "silent": np.array([0, 0]), "gated": np.array([1]), "hold": np.zeros((2, 2), int),
           "byzantine_first": np.array([0])}
     c = apply(cfg, th)
@@ -102,9 +105,10 @@ def test_to_toml_round_trips(table):
 
 def test_search_breaks_broadcast_at_3f_and_replays(tmp_path):
     cfg = _base("broadcast", 3, 1)
-    out = optimise(cfg, generations=2, samples=4, local=4, roles=2)
-    assert out.broken and out.evaluations <= 12
-    again = optimise(cfg, generations=2, samples=4, local=4, roles=2)
+    out = optimise(cfg, generations=3, samples=6, local=8, roles=2)
+    assert out.broken and out.evaluations <= 26
+    assert out.result["checks"]["termination"]["holds"]  # a break with every honest output, not a stall
+    again = optimise(cfg, generations=3, samples=6, local=8, roles=2)
     assert again.result["trace_digest"] == out.result["trace_digest"]  # the search itself is seeded
     path = save_counterexample(out.cfg, tmp_path / "ce.toml", note="test")
     seed = out.cfg["scenario"]["seed"]
