@@ -150,8 +150,9 @@ def run_plots(result: dict[str, Any], out: str | Path) -> list[Path]:
     stem = f"{sc['scenario']['name']}-seed{result['seed']}"
     paths: list[Path] = []
     if "variants" in result:
-        for v in result["variants"]:
-            paths += run_plots(v, out)
+        values = (result.get("compare") or {}).get("values") or list(range(len(result["variants"])))
+        for v, val in zip(result["variants"], values):
+            paths += run_plots(v, out / f"variant-{val}")
         return paths
     if "learn" in result:
         return save(learn_figure([result]), out / f"{stem}-learn")
