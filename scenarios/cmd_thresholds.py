@@ -30,6 +30,7 @@ def register(sub) -> None:
     sp.add_argument("--exclude-self", action="store_true", help="a node's own vector does not count among its q")
     sp.add_argument("--attacks", default=None, help="only these attacks (default: every shipped one)")
     sp.add_argument("--schedules", default=None, help="only these schedules (default: every shipped one)")
+    sp.add_argument("--full", action="store_true", help="every attack x schedule pair on every seed (default: each pair once)")
     sp.add_argument("--search-evals", type=int, default=24, help="simulations the search adversary may run per n")
     sp.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
     sp.add_argument("--no-plot", action="store_true")
@@ -59,7 +60,7 @@ def cmd_thresholds(args) -> int:
     o = Options(fs=_ints(args.f), algorithms=algs, below=max(0, args.below), above=max(0, args.above),
                 seeds=[int(s) for s in args.seeds.split(",")], inputs=[s.strip() for s in args.inputs.split(",")],
                 dim=args.dim, t=args.t, include_self=not args.exclude_self, search_evals=args.search_evals,
-                out=args.out,
+                out=args.out, full=args.full,
                 attacks=[a.strip() for a in args.attacks.split(",")] if args.attacks else None,
                 schedules=[a.strip() for a in args.schedules.split(",")] if args.schedules else None)
     table = run_thresholds(o, workers=args.workers, progress=not args.quiet)

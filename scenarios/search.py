@@ -107,14 +107,18 @@ def score(result: dict[str, Any]) -> tuple[float, bool]:
     return s, broken
 
 
-def progress_score(result: dict[str, Any]) -> float:
-    """A finer objective for ranking candidates that all end contracted: the mean over iterations of
-    log10(D2(k)/D2(0)) (floored at -30), so slower contraction ranks higher even when D2 reaches 0."""
+def progress_score(result: dict[str, Any], window: int = 3) -> float:
+    """A finer objective for ranking candidates that all end contracted: the mean over the first
+    ``window`` iterations of log10 of the per-iteration factor D2(k)/D2(k-1) (floored at -6), so a
+    candidate that contracts less per step ranks higher even when D2 ends at 0 (the one-step factor
+    responds to each parameter; the final ratio often does not)."""
     rows = result.get("iterations") or []
-    if not rows or rows[0]["diameter"] <= 0:
-        return -30.0
-    D0 = rows[0]["diameter"]
-    return float(np.mean([max(math.log10(r["diameter"] / D0), -30.0) if r["diameter"] > 0 else -30.0 for r in rows]))
+    logs = []
+    for a, b in zip(rows[:window], rows[1:window + 1]):
+        if a["diameter"] <= 0:
+            break
+        logs.append(max(math.log10(b["diameter"] / a["diameter"]), -6.0) if b["diameter"] > 0 else -6.0)
+    return float(np.mean(logs)) if logs else -6.0
 
 
 def failures(result: dict[str, Any]) -> list[str]:

@@ -45,6 +45,8 @@ class Options:
     include_self: bool = True
     attacks: list[str] | None = None
     schedules: list[str] | None = None
+    full: bool = False
+    """Every attack x schedule pair on every seed (default: each pair once, seeds alternating)."""
     search_evals: int = 24
     search_restarts: int = 2
     shrink_evals: int = 16
@@ -79,6 +81,15 @@ def _data(alg, n, f, o: Options, inputs, attack, schedule, seed) -> dict[str, An
             "adversary": {"attack": attack, "schedule": schedule}}
 
 
+def _learn_attacks() -> set[str]:
+    """Attacks written for LEARN's gradient phases (left out of agreement trials: they aim at LEARN)."""
+    try:
+        from nodes import attacks_learn
+    except ModuleNotFoundError:
+        return set()
+    return set(getattr(attacks_learn, "ATTACKS", {}))
+
+
 def trials(alg: str, n: int, f: int, o: Options):
     """(label, resolved cfg) of every trial of one (algorithm, f, n), constructions first; trials
     whose scenario cannot be built at this n (e.g. a construction's counts) are skipped."""
@@ -91,11 +102,17 @@ def trials(alg: str, n: int, f: int, o: Options):
 
     proto = "broadcast" if alg == "broadcast" else "iterate"
     probe = resolve(_data(alg, n, f, o, "gaussian", "silent", "random", 1))
-    attacks = o.attacks or sorted(a for a in protocol_for(probe).attacks() if a not in SKIP_ATTACKS)
+    skip = set(SKIP_ATTACKS) | _learn_attacks()
+    attacks = o.attacks or sorted(a for a in protocol_for(probe).attacks() if a not in skip)
     scheds = o.schedules or sorted(s for s in SCHEDULES if s not in SKIP_SCHEDULES)
-    plan = [(inp, a, s, seed) for (inp, a, s) in CONSTRUCTIONS[proto] for seed in o.seeds[:1]]
-    # seed i runs on inputs kind i (cycling): several seeds, several input shapes, one run each
-    plan += [(o.inputs[i % len(o.inputs)], a, s, seed) for a in attacks for s in scheds for i, seed in enumerate(o.seeds)]
+    plan = [(inp, a, s, seed) for (inp, a, s) in CONSTRUCTIONS[proto] for seed in o.seeds]
+    pairs = [(a, s) for a in attacks for s in scheds]
+    if o.full:
+        # every pair on every seed, seed i on inputs kind i (cycling)
+        plan += [(o.inputs[i % len(o.inputs)], a, s, seed) for a, s in pairs for i, seed in enumerate(o.seeds)]
+    else:
+        # every pair once; the seeds and input kinds alternate over the pairs
+        plan += [(o.inputs[j % len(o.inputs)], a, s, o.seeds[j % len(o.seeds)]) for j, (a, s) in enumerate(pairs)]
     for inp, a, s, seed in plan:
         try:
             cfg = resolve(_data(alg, n, f, o, inp, a, s, seed))
@@ -113,8 +130,13 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
     t0 = time.perf_counter()
     runs = 0
     out: dict[str, Any] = {"algorithm": alg, "f": f, "n": n, "status": "pass"}
+    from .config import ScenarioError
+
     for label, cfg in trials(alg, n, f, o):
-        res = execute(cfg, progress=False)
+        try:
+            res = execute(cfg, progress=False)
+        except ScenarioError:  # e.g. a construction's inputs need more honest nodes than n - f
+            continue
         runs += 1
         s, broken = score(res)
         if broken:
@@ -212,7 +234,12 @@ def run_thresholds(o: Options, workers: int | None = None, progress: bool = True
     units.sort(key=lambda u: -(u[1] * 100 + u[2]))
     done: list[dict[str, Any]] = []
     bar = task = None
-    if progress:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    lines = progress and not console.is_terminal
+    t0 = time.perf_counter()
+    if progress and not lines:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
@@ -227,6 +254,8 @@ def run_thresholds(o: Options, workers: int | None = None, progress: bool = True
                 done.append(run_unit(*u, o))
                 if bar:
                     bar.advance(task)
+                if lines:
+                    console.print(f"{len(done)}/{len(units)} {u}: {done[-1]['status']}", highlight=False)
         else:
             with ProcessPoolExecutor(max_workers=w, mp_context=mp.get_context("spawn")) as ex:
                 pending = {ex.submit(run_unit, *u, o) for u in units}
@@ -236,6 +265,11 @@ def run_thresholds(o: Options, workers: int | None = None, progress: bool = True
                         done.append(fu.result())
                         if bar:
                             bar.advance(task)
+                        if lines:
+                            u = done[-1]
+                            console.print(f"[{time.perf_counter() - t0:6.0f} s] {len(done)}/{len(units)} {u['algorithm']} "
+                                          f"f={u['f']} n={u['n']}: {u['status']} {u.get('broken_by') or ''} "
+                                          f"({u['runs']} runs, {u['seconds']:.0f} s)", highlight=False)
     finally:
         if bar:
             bar.stop()
