@@ -50,6 +50,11 @@ class IterateRule:
         self._rows = [self.x] if self.include_self else []
         self._senders = {self.node} if self.include_self else set()
 
+    def stale_below(self) -> tuple[int, int]:
+        """(instance, r): every message of this instance with round < r is stale for this node
+        from now on (lets the network drop such deliveries before they are picked)."""
+        return self.instance, (self.iterations if self.done else self.round)
+
     # -- the sans-IO interface ---------------------------------------------------------------
     def start(self) -> Step:
         """Begin iteration 0: broadcast x_0 (and count it, when ``include_self``)."""

@@ -84,6 +84,11 @@ class Network:
         self.delivered = 0
         self.to_byzantine = 0
         self.dropped_after_output = 0
+        self.pruned_stale = 0
+        self.prune_enabled = False
+        """True when every honest machine can say which rounds are stale for it (``stale_below``)."""
+        self._by_round: dict[tuple[int, int, int], list[Delivery]] = {}
+        self._pruned_to: dict[tuple[int, int], int] = {}
         self.serve_after_output = False
         """True: a node that has its output keeps receiving (and relaying), e.g. reliable broadcast."""
         self.rejected = Counter()
@@ -165,6 +170,32 @@ class Network:
         self.pool.add(d)
         self.fifo.add(d)
         self.schedule.on_submit(d)
+        if not self.prune_enabled:
+            return
+        key = (d.receiver, d.instance, d.round)
+        lst = self._by_round.get(key)
+        if lst is None:
+            self._by_round[key] = [d]
+        else:
+            lst.append(d)
+
+    def prune_stale(self, node: int, instance: int, below: int) -> None:
+        """``node``'s protocol says every message of ``instance`` with round < ``below`` is stale
+        for it: drop those still in flight now (they could only be rejected as stale) instead of
+        holding their bytes until the schedule happens to pick them. Counted in ``pruned_stale``."""
+        key = (node, instance)
+        start = self._pruned_to.get(key, 0)
+        if below <= start:
+            return
+        self._pruned_to[key] = below
+        pop = self._by_round.pop
+        for r in range(start, below):
+            for d in pop((node, instance, r), ()):
+                if d.pending:
+                    d.pending = False
+                    self.pool.remove(d)
+                    self.pruned_stale += 1
+                    self._release(d)
 
     def _take(self, d: Delivery) -> None:
         d.pending = False
@@ -276,6 +307,7 @@ class Network:
             "bytes": int(sum(self.bytes_sent.values())),
             "to_byzantine": self.to_byzantine,
             "dropped_after_output": self.dropped_after_output,
+            "pruned_stale": self.pruned_stale,
             "undelivered_at_end": len(self.pool),
             "signature_verifications": self.verifier.verifications,
         }

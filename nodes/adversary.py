@@ -37,6 +37,10 @@ from net.network import Network
 
 class Attack:
     name = "base"
+    observes = True
+    """False for attacks that never read honest traffic (silence): the adversary then keeps nothing."""
+    seen_window: int | None = None
+    """How many recent rounds per instance the adversary keeps in ``seen`` (default 2)."""
     kind = "VEC"
     """The envelope kind of the protocol under attack (``VEC`` for "iterate a rule")."""
 
@@ -70,6 +74,9 @@ class Adversary:
         self.history: list[tuple[int, Envelope, bytes]] = []
         """Every honest message observed: (sender, envelope, signed bytes), for replays."""
         self.keep_history = False
+        self.seen_window = int(self.params.get("seen_window", getattr(attack, "seen_window", None) or 2))
+        """How many recent rounds per instance ``seen`` keeps (param ``seen_window``)."""
+        self._newest: dict[int, int] = {}
         self._signed: dict[bytes, bytes] = {}
         self._signed_bytes = 0
         self.net: Network | None = None
@@ -77,12 +84,29 @@ class Adversary:
 
     # -- what the adversary sees -------------------------------------------------------------
     def observe(self, sender: int, to: int, env: Envelope, data: bytes) -> None:
+        if not self.attack.observes:
+            return
         x = env.payload.get("x")
         if isinstance(x, np.ndarray):
-            self._seen.setdefault((env.instance, env.round), {})[sender] = x
+            key = (env.instance, env.round)
+            bucket = self._seen.get(key)
+            if bucket is None:
+                bucket = self._seen[key] = {}
+                self._forget_old_rounds(env.instance, env.round)
+            bucket[sender] = x
             self.latest[sender] = x
         if self.keep_history:
             self.history.append((sender, env, data))
+
+    def _forget_old_rounds(self, instance: int, newest: int) -> None:
+        """Keep the honest vectors of the last ``seen_window`` rounds of each instance only (the
+        adversary still has ``latest`` for every node): a long run must not hold every iteration."""
+        top = self._newest.get(instance, -1)
+        if newest <= top:
+            return
+        self._newest[instance] = newest
+        for r in range(max(0, top - self.seen_window + 1), newest - self.seen_window + 1):
+            self._seen.pop((instance, r), None)
 
     def seen(self, instance: int, round_: int) -> dict[int, np.ndarray]:
         return self._seen.get((instance, round_), {})

@@ -41,6 +41,7 @@ class Silent(Attack):
     """Byzantine nodes send nothing (``none`` is the same attack)."""
 
     name = "silent"
+    observes = False
 
     def slots(self, instance, round_):
         return []

@@ -59,6 +59,7 @@ def _families(sim) -> tuple[dict[int, np.ndarray], np.ndarray | None]:
 
 class Theorem5(Attack):
     name = "theorem5"
+    seen_window = 10**9  # post_checks reads every iteration's honest family from what was seen
 
     def groups(self) -> tuple[list[int], list[int], list[int]]:
         hon, f = self.adv.honest, self.adv.f
@@ -103,6 +104,7 @@ class Theorem5(Attack):
 
 class Theorem4(Attack):
     name = "theorem4"
+    seen_window = 10**9  # post_checks reads every iteration's honest family from what was seen
 
     def write(self, b, r, instance, round_):
         adv = self.adv

@@ -14,6 +14,7 @@ class HonestNode:
         self.node, self.machine, self.signer, self.net = node, machine, signer, net
         self.output = None
         self.done = False
+        self._stale_below = getattr(machine, "stale_below", None)
 
     def _emit(self, step: Step) -> None:
         for out in step.send:
@@ -35,6 +36,9 @@ class HonestNode:
             self.net.reject(reason)
             return
         self._emit(self.machine.feed(env))
+        if self._stale_below is not None:
+            instance, below = self._stale_below()
+            self.net.prune_stale(self.node, instance, below)
 
     async def run(self) -> None:
         inbox = self.net.open_inbox(self.node)

@@ -73,6 +73,7 @@ def build(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None
     for i in honest:
         m = machine_factory(i) if machine_factory else protocol.machine(i, x0[i], on_vector)
         nodes.append(HonestNode(i, m, keyring.signer(i), net))
+    net.prune_enabled = bool(nodes) and all(hasattr(node.machine, "stale_below") for node in nodes)
     sim = Simulation(cfg, honest, byzantine, net, nodes, adversary)
     sim.byz_nodes = [ByzantineNode(b, adversary, net) for b in byzantine]
     return sim
