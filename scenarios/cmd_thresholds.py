@@ -31,7 +31,8 @@ def register(sub) -> None:
     sp.add_argument("--attacks", default=None, help="only these attacks (default: every shipped one)")
     sp.add_argument("--schedules", default=None, help="only these schedules (default: every shipped one)")
     sp.add_argument("--full", action="store_true", help="every attack x schedule pair on every seed (default: each pair once)")
-    sp.add_argument("--search-evals", type=int, default=24, help="simulations the search adversary may run per n")
+    sp.add_argument("--search-budget", type=int, default=20_000,
+                    help="search adversary's budget per n, in iterations x n^2 units (default 20000; 8 to 120 candidate runs)")
     sp.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
     sp.add_argument("--no-plot", action="store_true")
     sp.add_argument("--quiet", action="store_true")
@@ -59,7 +60,7 @@ def cmd_thresholds(args) -> int:
                 raise ScenarioError(f"--algorithms: {exc.args[0]}") from None
     o = Options(fs=_ints(args.f), algorithms=algs, below=max(0, args.below), above=max(0, args.above),
                 seeds=[int(s) for s in args.seeds.split(",")], inputs=[s.strip() for s in args.inputs.split(",")],
-                dim=args.dim, t=args.t, include_self=not args.exclude_self, search_evals=args.search_evals,
+                dim=args.dim, t=args.t, include_self=not args.exclude_self, search_budget=args.search_budget,
                 out=args.out, full=args.full,
                 attacks=[a.strip() for a in args.attacks.split(",")] if args.attacks else None,
                 schedules=[a.strip() for a in args.schedules.split(",")] if args.schedules else None)

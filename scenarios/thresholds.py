@@ -47,7 +47,12 @@ class Options:
     schedules: list[str] | None = None
     full: bool = False
     """Every attack x schedule pair on every seed (default: each pair once, seeds alternating)."""
-    search_evals: int = 24
+    search_budget: int = 20_000
+    """The search adversary's budget per n, in simulated work: each candidate costs about
+    iterations x n^2 (x n for broadcast, whose every value is reliably broadcast); small, cheap
+    systems thus get more candidates. Clamped to [search_min, search_max] candidates."""
+    search_min: int = 8
+    search_max: int = 120
     search_restarts: int = 2
     shrink_evals: int = 16
     out: str = "thresholds"
@@ -121,6 +126,13 @@ def trials(alg: str, n: int, f: int, o: Options):
         yield f"{a}/{s}/{inp}", cfg
 
 
+def search_evals(cfg: dict[str, Any], o: Options) -> int:
+    """How many candidate runs the search adversary gets for this scenario (see Options.search_budget)."""
+    n = cfg["system"]["n"]
+    cost = max(1, cfg["algorithm"]["iterations"]) * n * n * (n if cfg["algorithm"]["name"] == "broadcast" else 1)
+    return int(min(o.search_max, max(o.search_min, o.search_budget // cost)))
+
+
 def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
     """Every trial of one (algorithm, f, n) until the first break; the search adversary last."""
     from .cli import execute
@@ -148,9 +160,10 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
         from .resolve import resolve
 
         base = resolve(_data(alg, n, f, o, "gaussian", "silent", "random", o.seeds[0]))
-        per = max(4, o.search_evals // max(1, o.search_restarts))
+        evals = search_evals(base, o)
         sr = None
         for restart in range(o.search_restarts):
+            per = evals // o.search_restarts
             samples = max(4, per // 4)
             oc = optimise(base, generations=2, samples=samples, local=max(0, per - 2 * samples), seed=restart,
                           roles=2 + restart % 2)

@@ -27,7 +27,7 @@ def test_n_range_around_the_claim():
 
 def test_small_table_end_to_end(tmp_path):
     o = Options(fs=[1], algorithms=["broadcast"], below=1, above=0, seeds=[1], attacks=["equivocate"],
-                schedules=["random"], search_evals=8, shrink_evals=4, out=str(tmp_path))
+                schedules=["random"], search_budget=0, shrink_evals=4, out=str(tmp_path))
     table = run_thresholds(o, workers=1, progress=False)
     (row,) = table["rows"]
     assert row["claimed"] == 4 and row["largest_broken"] == 3 and row["smallest_pass"] == 4
