@@ -244,6 +244,7 @@ def thresholds_figure(table: dict[str, Any]):
         claimed = [next(r["claimed"] for r in rs if r["f"] == f) for f in fs]
         ax.plot(fs, claimed, "k--", marker="_", ms=14, label="claimed threshold")
         ax.set_xticks(fs)
+        ax.set_xlim(min(fs) - 0.5, max(fs) + 0.5)
         ax.set_xlabel("f")
         ax.set_ylabel("n")
         ax.set_title(f"{alg}", fontsize=10)
