@@ -34,6 +34,7 @@ class IterateRule:
         self.node, self.n, self.f, self.q = node, n, f, q
         self.rule, self.iterations, self.include_self, self.instance = rule, iterations, include_self, instance
         self.on_vector = on_vector
+        self._apply = getattr(rule, "owned", rule)
         self.round = 0
         self.x = np.asarray(x0, dtype=np.float64)
         self.d = self.x.shape[0]
@@ -105,8 +106,8 @@ class IterateRule:
     def _advance(self, step: Step) -> None:
         """While the current iteration has its q vectors: apply the rule, move on, replay buffers."""
         while not self.done and len(self._rows) >= self.q:
-            X = np.stack(self._rows[: self.q])
-            self.x = np.asarray(self.rule(X, self.f, self.x), dtype=np.float64)
+            X = np.stack(self._rows[: self.q])  # our own array: a rule may sort it in place
+            self.x = np.asarray(self._apply(X, self.f, self.x), dtype=np.float64)
             self.round += 1
             if self.on_vector:
                 self.on_vector(self.node, self.round, self.x)

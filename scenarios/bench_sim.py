@@ -134,12 +134,12 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
         for node in sim.nodes:
             m = node.machine
 
-            def spy(X, f_, own, _rule=rule):
+            def spy(X, f_, own, _rule=getattr(rule, "owned", rule)):
                 if count[0] % stride == 0:
                     sample.append([np.array(row) for row in X])
                 count[0] += 1
                 return _rule(X, f_, own)
-            m.rule = spy
+            m.rule = m._apply = spy
         import trio
 
         from .simulate import run_async
@@ -149,8 +149,9 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
         wall = time.perf_counter() - t0
         r = agreement_result(cfg, sim, recorder, protocol, wall)
         t0 = time.perf_counter()
+        apply = getattr(rule, "owned", rule)
         for rows in sample:
-            rule(np.stack(rows), f, None)
+            apply(np.stack(rows), f, None)
         per_eval = (time.perf_counter() - t0) / max(1, len(sample))
         floor = per_eval * count[0]
         out[dispatch] = {"wall_seconds": wall, "floor_seconds": floor, "ratio": wall / floor,

@@ -136,3 +136,13 @@ def test_eps_max_is_the_largest_allowed():
         assert q >= (1 + 4 * e) / 2 * h + 2 * f + 0.5 - 1e-9
         e2 = e + 1e-6
         assert n < 4 * (1 - 2 * e2) / (1 - 4 * e2) * f + 1 or q < (1 + 4 * e2) / 2 * h + 2 * f + 0.5
+
+
+@settings(max_examples=150, deadline=None)
+@given(family())
+def test_in_place_variants_match_the_rules(Xf):
+    """The machines call rule.owned on their own stacked array (sorted in place): same result."""
+    X, f = Xf
+    for rule in (cwtm, trimmed_middle, cwmed):
+        expected = rule(X, f)
+        np.testing.assert_array_equal(rule.owned(X.copy(), f), expected)
