@@ -158,11 +158,3 @@ def _register_broadcast() -> None:
 
 _register_broadcast()
 
-
-def describe(params: dict[str, Any]) -> dict[str, Any]:
-    """How far a parameter set deviates: Byzantine values that are not the recipient's own value
-    or the mean, silent pairs, withheld support (used by shrinking)."""
-    v = np.asarray(params.get("search_values", []))
-    return {"deviations": int(np.sum((v != MENU.index("own")) & (v != MENU.index("mean")))) if v.size else 0,
-            "silent": int(np.sum(params.get("search_silent", 0))),
-            "unsupported": int(np.sum(1 - np.asarray(params.get("search_support", 1))))}

@@ -174,8 +174,12 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
                 break
         out["search"] = {"broken": sr.broken, "score": sr.score, "evaluations": runs}
         if sr.broken:
-            small = shrink(sr.cfg, budget=o.shrink_evals)
+            small = shrink(sr.cfg, budget=o.shrink_evals, result=sr.result)
             runs += small.evaluations
+            sc = small.cfg["scenario"]
+            sc["name"] = f"thresholds-{alg}-f{f}-n{n}-search"
+            sc["description"] = (f"jungle thresholds: the search adversary (told no construction) breaks {alg} at "
+                                 f"n = {n}, f = {f}; payloads, held links and inputs found by the search, then shrunk")
             out["search"]["counterexample"] = _record(small.cfg, small.result, alg, f, n, o, "search", suffix="-search",
                                                       shrunk=small.summary)
             if out["status"] == "pass":
