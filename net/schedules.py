@@ -184,16 +184,9 @@ def make_schedule(name: str, params: dict[str, Any] | None = None) -> Schedule:
 
 def _load_optional() -> None:
     """Schedules that live in their own modules register here (module-level ``SCHEDULES`` dict)."""
-    import importlib
+    from agreement.plugins import merge_registries
 
-    for mod in ("net.schedules_lowerbound", "net.schedules_search"):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-            continue
-        SCHEDULES.update(getattr(m, "SCHEDULES", {}))
+    merge_registries(("net.schedules_lowerbound", "net.schedules_search"), SCHEDULES=SCHEDULES)
 
 
 _load_optional()

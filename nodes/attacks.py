@@ -189,16 +189,9 @@ def make_attack(name: str) -> Attack:
 
 def _load_optional() -> None:
     """Attacks that live in their own modules register here (module-level ``ATTACKS`` dict)."""
-    import importlib
+    from agreement.plugins import merge_registries
 
-    for mod in ("nodes.attacks_lowerbound", "nodes.attacks_learn", "nodes.attacks_search"):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-            continue
-        ATTACKS.update(getattr(m, "ATTACKS", {}))
+    merge_registries(("nodes.attacks_lowerbound", "nodes.attacks_learn", "nodes.attacks_search"), ATTACKS=ATTACKS)
 
 
 _load_optional()

@@ -142,16 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub, name: str) -> None:
     """Subcommands that live in their own modules (``scenarios/cmd_<name>.py``: ``register(sub)``)."""
-    import importlib
+    from agreement.plugins import import_optional
 
-    mod = f"scenarios.cmd_{name}"
-    try:
-        m = importlib.import_module(mod)
-    except ModuleNotFoundError as exc:
-        if exc.name != mod:
-            raise
-        return
-    m.register(sub)
+    m = import_optional(f"scenarios.cmd_{name}")
+    if m is not None:
+        m.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

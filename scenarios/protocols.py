@@ -55,11 +55,6 @@ def protocol_for(cfg: dict[str, Any]) -> Protocol:
 
 
 def _load_optional() -> None:
-    import importlib
+    from agreement.plugins import import_optional
 
-    for mod in ("nodes.broadcast_protocol",):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
+    import_optional("nodes.broadcast_protocol")

@@ -25,18 +25,11 @@ PRE_AGGREGATIONS: dict[str, Callable[[Rule], Rule]] = {}
 
 
 def _load_optional() -> None:
-    """Register the rules that live in their own modules (imported lazily to keep start-up fast)."""
-    import importlib
+    """Register the rules that live in their own modules."""
+    from ..plugins import merge_registries
 
-    for mod in ("mda", "cva", "krum", "geomed", "meamed", "nnm"):
-        try:
-            m = importlib.import_module(f"{__name__}.{mod}")
-        except ModuleNotFoundError as exc:  # module not written yet
-            if exc.name != f"{__name__}.{mod}":
-                raise
-            continue
-        RULES.update(getattr(m, "RULES", {}))
-        PRE_AGGREGATIONS.update(getattr(m, "PRE_AGGREGATIONS", {}))
+    merge_registries(tuple(f"{__name__}.{m}" for m in ("mda", "cva", "krum", "geomed", "meamed", "nnm")),
+                     RULES=RULES, PRE_AGGREGATIONS=PRE_AGGREGATIONS)
 
 
 _load_optional()
