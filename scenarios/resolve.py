@@ -19,7 +19,6 @@ ALGORITHM_RULES = {"icwtm": "cwtm", "mda": "mda", "cva": "cva"}
 def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
     from agreement.rules import RULES, get_rule
     from net.schedules import SCHEDULES
-    from nodes.attacks import ATTACKS
 
     cfg = merged(data)
     sc = cfg["scenario"]
@@ -84,7 +83,7 @@ def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
     adv = cfg["adversary"]
     from .protocols import protocol_for
 
-    attacks = protocol_for(cfg).attacks() if name == "broadcast" else ATTACKS
+    attacks = protocol_for(cfg).attacks()  # each protocol knows the attacks aimed at it
     if adv["attack"] not in attacks:
         raise ScenarioError(f"adversary.attack {adv['attack']!r} is unknown; use one of: {', '.join(sorted(attacks))}")
     if adv["schedule"] not in SCHEDULES:
