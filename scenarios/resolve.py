@@ -17,6 +17,7 @@ ALGORITHM_RULES = {"icwtm": "cwtm", "mda": "mda", "cva": "cva"}
 
 
 def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
+    import nodes.attacks  # noqa: F401  (loads the attack plugins, which may extend other protocols' sets)
     from agreement.rules import RULES, get_rule
     from net.schedules import SCHEDULES
 
