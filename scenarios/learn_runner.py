@@ -333,7 +333,7 @@ def print_learn_summary(result: dict[str, Any], console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .report import _fmt, verdict
+    from .report import _fmt, print_checks
 
     console = console or Console(stderr=False)
     sc, L = result["scenario"], result["learn"]
@@ -377,12 +377,7 @@ def print_learn_summary(result: dict[str, Any], console=None) -> None:
         if "accuracy_mean" in al:
             line += f", test accuracy mean {al['accuracy_mean']:.4f} (min {al['accuracy_min']:.4f}, max {al['accuracy_max']:.4f})"
         console.print(line)
-    checks = Table(title="verdicts (computed from this run)")
-    for c in ("check", "verdict", "measured", "bound", "what"):
-        checks.add_column(c)
-    for name, c in result["checks"].items():
-        checks.add_row(name, verdict(c.get("holds")), _fmt(c.get("measured")), _fmt(c.get("bound")), str(c.get("detail", "")))
-    console.print(checks)
+    print_checks(result, console)
     m = result["messages"]
     rej = ", ".join(f"{k} {v}" for k, v in m["rejected"].items()) or "none"
     console.print(f"messages: sent {m['sent']}, delivered {m['delivered']}, signature verifications "

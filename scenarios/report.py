@@ -24,6 +24,16 @@ def verdict(holds: Any) -> str:
     return "[green]HOLDS[/]" if holds else "[red]FAILS[/]"
 
 
+def print_checks(result: dict[str, Any], console: Console) -> None:
+    """The verdicts table: each check's verdict, measured value and bound, computed from the run."""
+    checks = Table(title="verdicts (computed from this run)")
+    for col in ("check", "verdict", "measured", "bound", "what"):
+        checks.add_column(col)
+    for name, c in result["checks"].items():
+        checks.add_row(name, verdict(c.get("holds")), _fmt(c.get("measured")), _fmt(c.get("bound")), str(c.get("detail", "")))
+    console.print(checks)
+
+
 def print_summary(result: dict[str, Any], console: Console | None = None, max_rows: int = 40) -> None:
     console = console or Console()
     if "learn" in result:  # a LEARN run has its own summary
@@ -55,12 +65,7 @@ def print_summary(result: dict[str, Any], console: Console | None = None, max_ro
         table.add_row(str(r["iteration"]), _fmt(r["diameter"]), _fmt(r["cw_diameter"]), _fmt(r.get("bound")),
                       _fmt(r.get("avg_error")), str(r["nodes"]))
     console.print(table)
-    checks = Table(title="verdicts (computed from this run)")
-    for col in ("check", "verdict", "measured", "bound", "what"):
-        checks.add_column(col)
-    for name, c in result["checks"].items():
-        checks.add_row(name, verdict(c.get("holds")), _fmt(c.get("measured")), _fmt(c.get("bound")), str(c.get("detail", "")))
-    console.print(checks)
+    print_checks(result, console)
     m = result["messages"]
     rej = ", ".join(f"{k} {v}" for k, v in m["rejected"].items()) or "none"
     console.print(f"messages: sent {m['sent']}, delivered {m['delivered']}, bytes {m['bytes']}, "
