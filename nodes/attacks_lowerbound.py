@@ -57,6 +57,15 @@ def _families(sim) -> tuple[dict[int, np.ndarray], np.ndarray | None]:
     return fams, out
 
 
+def _finished_families(sim):
+    """(n, f, q, h, families, outputs) of a run whose iteration 0 and outputs are all known, else None."""
+    n, f, q = sim.cfg["system"]["n"], sim.cfg["system"]["f"], sim.cfg["system"]["q"]
+    fams, out = _families(sim)
+    if 0 not in fams or out is None:
+        return None
+    return n, f, q, n - f, fams, out
+
+
 class Theorem5(Attack):
     name = "theorem5"
     seen_window = 10**9  # post_checks reads every iteration's honest family from what was seen
@@ -82,11 +91,10 @@ class Theorem5(Attack):
         return [self.vec(b, instance, round_, cr + 0.5 * (1.0 - delta) * (cr - cl))]
 
     def post_checks(self, sim) -> dict[str, Any]:
-        n, f, q = sim.cfg["system"]["n"], sim.cfg["system"]["f"], sim.cfg["system"]["q"]
-        h = n - f
-        fams, out = _families(sim)
-        if 0 not in fams or out is None:
+        ctx = _finished_families(sim)
+        if ctx is None:
             return {}
+        n, f, q, h, fams, out = ctx
         D0 = d2(fams[0])
         ratio = d2(out) / D0 if D0 > 0 else math.nan
         factor = (4 * f + h - q) / (q - f)
@@ -112,11 +120,10 @@ class Theorem4(Attack):
         return [] if x is None else [self.vec(b, instance, round_, x[0])]
 
     def post_checks(self, sim) -> dict[str, Any]:
-        n, f, q = sim.cfg["system"]["n"], sim.cfg["system"]["f"], sim.cfg["system"]["q"]
-        h = n - f
-        fams, out = _families(sim)
-        if 0 not in fams or out is None:
+        ctx = _finished_families(sim)
+        if ctx is None:
             return {}
+        n, f, q, h, fams, out = ctx
         x0 = fams[0]
         D0 = d2(x0)
         if D0 == 0:
