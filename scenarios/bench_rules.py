@@ -89,11 +89,33 @@ DEFAULT_RULES = ("cwtm", "cwmed", "trimmed_middle", "meamed", "cva", "krum", "mu
                  "mda", "mda-all-minimal", "nnm+cwtm", "nnm-own+cwtm")
 
 
+def kernel_info() -> dict[str, Any]:
+    """Whether the trimmed rules run the numba kernels (agreement/rules/select_kernels.py), from which d."""
+    from agreement.rules import trimmed
+
+    try:
+        import numba
+        version = numba.__version__
+    except ImportError:  # pragma: no cover - numba is a core dependency
+        version = None
+    return {"numba": version, "enabled": bool(trimmed.USE_KERNELS), "min_d": trimmed.KERNEL_MIN_D}
+
+
 def bench_rules(q: int = 21, f: int = 5, d: int = 100_000, repeat: int = 5, seed: int = 0,
                 rules: tuple[str, ...] = DEFAULT_RULES) -> dict[str, Any]:
-    """Each rule's best time over the same q x d Gaussian array, against ``numpy.mean(X, axis=0)``."""
+    """Each rule's best time over the same q x d Gaussian array, against ``numpy.mean(X, axis=0)``.
+
+    Every rule is called once before it is timed (``first_seconds``: for the trimmed rules on the
+    numba path that call compiles their kernel, reported apart as ``kernels.compile_seconds``), so
+    ``seconds`` is the steady state."""
     from agreement.rules import RULES, PRE_AGGREGATIONS, get_rule
 
+    kernels = kernel_info()
+    compiled_before: dict = {}
+    if kernels["enabled"]:
+        from agreement.rules import select_kernels
+
+        compiled_before = select_kernels.compile_seconds()
     X = np.random.default_rng(seed).standard_normal((q, d))
     own = X[0].copy()
     t_mean, _ = best_time(lambda: np.mean(X, axis=0), repeat * 2)
@@ -105,7 +127,28 @@ def bench_rules(q: int = 21, f: int = 5, d: int = 100_000, repeat: int = 5, seed
             continue
         rule = get_rule(name)
         reps = repeat if not name.startswith(("mda", "geomed", "nnm")) else max(1, repeat // 2)
+        t_first, _ = best_time(lambda: rule(X, f, own), 1)
         t, _ = best_time(lambda: rule(X, f, own), reps)
-        rows.append({"rule": name, "seconds": t, "ratio_to_mean": t / t_mean,
+        rows.append({"rule": name, "seconds": t, "ratio_to_mean": t / t_mean, "first_seconds": t_first,
                      "doc": (getattr(RULES.get(base), "__doc__", "") or "").strip().split("\n")[0]})
-    return {"q": q, "f": f, "d": d, "mean_seconds": t_mean, "rules": rows}
+    if kernels["enabled"]:
+        compiled = {k: v for k, v in select_kernels.compile_seconds().items() if k not in compiled_before}
+        kernels.update(used=d >= kernels["min_d"], compile_seconds=sum(compiled.values()),
+                       compiled=[f"{kind} q={kq} ranks {r0}..{r1}: {sec:.2f} s"
+                                 for (kind, kq, r0, r1), sec in compiled.items()])
+    else:
+        kernels.update(used=False, compile_seconds=0.0, compiled=[])
+    return {"q": q, "f": f, "d": d, "mean_seconds": t_mean, "rules": rows, "kernels": kernels,
+            "note": kernel_note(kernels, d)}
+
+
+def kernel_note(k: dict[str, Any], d: int) -> str:
+    """One line for the rules table: which path cwtm / cwmed / trimmed_middle took, and the JIT cost."""
+    if not k["enabled"]:
+        why = "numba not importable" if k["numba"] is None else "JUNGLE_NUMPY_RULES=1"
+        return f"cwtm / cwmed / trimmed_middle: numpy path ({why})"
+    if not k["used"]:
+        return f"cwtm / cwmed / trimmed_middle: numpy path (d = {d} < {k['min_d']}, the kernels' threshold)"
+    return (f"cwtm / cwmed / trimmed_middle: numba {k['numba']} sorting-network kernels; first calls "
+            f"(JIT compile, not in the timings above) {k['compile_seconds']:.1f} s in all"
+            + (f" ({'; '.join(k['compiled'])})" if k["compiled"] else " (already compiled in this process)"))

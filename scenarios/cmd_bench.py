@@ -65,6 +65,8 @@ def _render_rules(r: dict[str, Any], console: Console) -> None:
     for row in r["rules"]:
         t.add_row(row["rule"], f"{row['seconds'] * 1e3:.3g}", f"{row['ratio_to_mean']:.1f}x")
     console.print(t)
+    if r.get("note"):
+        console.print(r["note"])
 
 
 SECTIONS: list[Section] = [
