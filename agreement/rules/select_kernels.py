@@ -22,7 +22,7 @@ B in 32..256); the same with auto-vectorised loops: 5x-12x (LLVM does not vector
 one buffer); the unrolled network: 1.7x-3.6x (the spread is the shared machine's load).
 
 The price: one compiled kernel per (rule kind, q, ranks), generated as Python source and compiled on
-first use (about 1-3 s at q = 31; :func:`compile_seconds`), kept for the process (numba cannot cache
+first use (about 2-4 s at q = 31, 0.3-1 s for q <= 11; ``jungle bench --only rules`` prints it), kept for the process (numba cannot cache
 generated source on disk). :func:`kernel_for` builds it.
 
 Bit-identity with the numpy reference (:mod:`agreement.rules.trimmed`): the network leaves each
@@ -37,7 +37,6 @@ too (numpy sorts it last; a comparator does not), and the caller falls back to n
 """
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -140,27 +139,26 @@ def kernel_source(kind: str, q: int, r0: int, r1: int) -> str:
     return "\n".join(L) + "\n"
 
 
-_COMPILE_SECONDS: dict[tuple[str, int, int, int], float] = {}
+_BUILT: list[tuple[str, int, int, int]] = []
 
 
 @lru_cache(maxsize=None)
 def kernel_for(kind: str, q: int, r0: int, r1: int):
-    """The compiled kernel of :func:`kernel_source`, built on first use and kept for the process;
-    the seconds the build and first (tiny) call took go to :func:`compile_seconds`."""
+    """The compiled kernel of :func:`kernel_source`, built on first use and kept for the process
+    (:func:`compiled_kernels` lists them; the first call of a rule pays the compile time)."""
     if not 1 <= q <= Q_MAX or not 0 <= r0 <= r1 < q:
         raise ValueError(f"select kernel: bad (q, r0, r1) = ({q}, {r0}, {r1})")
-    t0 = time.perf_counter()
     ns = {"_lo": _lo, "_hi": _hi, "_zero_or_nan": _zero_or_nan}
     exec(compile(kernel_source(kind, q, r0, r1), f"<select_kernel {kind} q={q} r={r0}..{r1}>", "exec"), ns)
     k = njit(nogil=True)(ns["k"])
-    k(np.zeros((q, 2)), np.empty(2))  # compile now for the one signature used
-    _COMPILE_SECONDS[(kind, q, r0, r1)] = time.perf_counter() - t0
+    k(np.zeros((q, 2)), np.empty(2))  # compile now, for the one signature ever used
+    _BUILT.append((kind, q, r0, r1))
     return k
 
 
-def compile_seconds() -> dict[tuple[str, int, int, int], float]:
-    """Seconds each kernel built in this process took to compile, keyed by (kind, q, r0, r1)."""
-    return dict(_COMPILE_SECONDS)
+def compiled_kernels() -> list[tuple[str, int, int, int]]:
+    """(kind, q, r0, r1) of every kernel compiled in this process so far, in build order."""
+    return list(_BUILT)
 
 
 def _run(kind: str, X: np.ndarray, r0: int, r1: int) -> np.ndarray | None:

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on the install
 
 USE_KERNELS: bool = _sk is not None and os.environ.get("JUNGLE_NUMPY_RULES", "") != "1"
 # Smallest d for the kernel. Steady state it beats np.sort from d = 2 (4 us against 19 us at q = 31),
-# but each (rule, q, f) costs one compile of 1-4 s per process (select_kernels.compile_seconds), which
+# but each (rule, q, f) costs one compile of 1-4 s per process (select_kernels.kernel_for), which
 # pays off after ~400 calls at d = 10,000 and is never repaid by the small-d agreement runs.
 KERNEL_MIN_D: int = 8192
 
