@@ -22,14 +22,15 @@ B in 32..256); the same with auto-vectorised loops: 5x-12x (LLVM does not vector
 one buffer); the unrolled network: 1.7x-3.6x (the spread is the shared machine's load).
 
 The price: one compiled kernel per (rule kind, q, ranks), generated as Python source and compiled on
-first use (about 2-4 s at q = 31, 0.3-1 s for q <= 11; ``jungle bench --only rules`` prints it), kept for the process (numba cannot cache
-generated source on disk). :func:`kernel_for` builds it.
+first use (about 2-4 s at q = 31, 0.3-1 s for q <= 11; ``jungle bench --only rules`` prints it) and
+kept for the process: numba cannot cache generated source on disk (``cache=True`` needs a source
+file), so every new process pays it again. :func:`kernel_for` builds it.
 
 Bit-identity with the numpy reference (:mod:`agreement.rules.trimmed`): the network leaves each
 column sorted at the ranks read (ties are equal values, so the value at each rank is numpy's, up to
 the sign of a zero when both -0.0 and +0.0 occur, an order numpy's own sort does not specify: the
-kernel flags that case, and the caller falls back to numpy); the trimmed mean adds rows f, f + 1, ..., q - f - 1 in that order starting from row f and
-divides by q - 2f, which is what ``np.sort(X, axis=0)[f:q-f].mean(axis=0)`` computes for a C-ordered
+kernel flags that case, and the caller falls back to numpy); the trimmed mean adds rows f, f + 1,
+..., q - f - 1 in that order starting from row f and divides by q - 2f, which is what ``np.sort(X, axis=0)[f:q-f].mean(axis=0)`` computes for a C-ordered
 2-D array with d >= 2 (numpy's add.reduce along axis 0 then adds whole rows one after the other; it
 switches to pairwise summation when the reduced axis is the contiguous one: d = 1 or Fortran order;
 the dispatch in trimmed.py keeps those on numpy). +-inf sort like numpy's; a NaN anywhere is flagged
