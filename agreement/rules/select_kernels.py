@@ -30,11 +30,12 @@ Bit-identity with the numpy reference (:mod:`agreement.rules.trimmed`): the netw
 column sorted at the ranks read (ties are equal values, so the value at each rank is numpy's, up to
 the sign of a zero when both -0.0 and +0.0 occur, an order numpy's own sort does not specify: the
 kernel flags that case, and the caller falls back to numpy); the trimmed mean adds rows f, f + 1,
-..., q - f - 1 in that order starting from row f and divides by q - 2f, which is what
-``np.sort(X, axis=0)[f:q-f].mean(axis=0)`` computes for a C-ordered 2-D array with d >= 2 (numpy's
-add.reduce along axis 0 then adds whole rows one after the other; it switches to pairwise summation
-when the reduced axis is the contiguous one: d = 1 or Fortran order; the dispatch in trimmed.py
-keeps those on numpy). +-inf sort like numpy's; a NaN anywhere is flagged too (numpy sorts it last; a comparator does not), and the caller falls back to numpy.
+..., q - f - 1 in that order starting from row f and divides by q - 2f, which is what ``np.sort(X,
+axis=0)[f:q-f].mean(axis=0)`` computes for a C-ordered 2-D array with d >= 2 (numpy's add.reduce
+along axis 0 then adds whole rows one after the other; it switches to pairwise summation when the
+reduced axis is the contiguous one: d = 1 or Fortran order; the dispatch in trimmed.py keeps those
+on numpy). +-inf sort like numpy's; a NaN anywhere is flagged too (numpy sorts it last; a comparator
+does not), and the caller falls back to numpy.
 """
 from __future__ import annotations
 
