@@ -12,14 +12,28 @@ Speed: the numpy code below is the reference. When numba is importable, ``cwtm``
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 
 import numpy as np
 
-try:  # numba is a core dependency; without it (or with JUNGLE_NUMPY_RULES=1) numpy does the work
-    from . import select_kernels as _sk
-except ImportError:  # pragma: no cover - depends on the install
-    _sk = None
+
+class _LazyKernels:
+    """:mod:`agreement.rules.select_kernels`, imported on first use: importing numba costs about a
+    second, which every process (CLI, sweep workers) would pay although only d >= KERNEL_MIN_D
+    calls use it."""
+
+    _module = None
+
+    def __getattr__(self, name):
+        if _LazyKernels._module is None:
+            _LazyKernels._module = importlib.import_module(".select_kernels", __package__)
+        return getattr(_LazyKernels._module, name)
+
+
+# numba is a core dependency; without it (or with JUNGLE_NUMPY_RULES=1) numpy does the work
+_sk = _LazyKernels() if importlib.util.find_spec("numba") is not None else None
 
 USE_KERNELS: bool = _sk is not None and os.environ.get("JUNGLE_NUMPY_RULES", "") != "1"
 # Smallest d for the kernel. Steady state it beats np.sort from d = 2 (4 us against 19 us at q = 31),
