@@ -19,17 +19,29 @@ receiver could not progress otherwise).
 """
 from __future__ import annotations
 
+import heapq
+
 from .schedules import Schedule
 
 
 class GatedSchedule(Schedule):
+    """Deliver, among the messages not held back whose iteration every honest node has sent (the
+    *ready* groups), the one with the smallest key (round, instance) + :meth:`rank` + (receiver,
+    delivery key); messages to finished receivers are never picked.
+
+    Kept as one heap per (round, instance) group and a heap of the ready groups, so a pick costs
+    O(log pending) instead of a scan of every pending message; the choice is the same as the scan's
+    (keys are unique and static, readiness only turns on, finished receivers stay finished)."""
+
     name = "gated"
 
     def bind(self, net, rng):
         super().bind(net, rng)
         self._sent: dict[tuple[int, int], set[int]] = {}
         self._groups_ready = False
-        self._cand: list = []
+        self._heaps: dict[tuple[int, int], list] = {}   # (round, instance) -> heap of (key, delivery)
+        self._ready: list[tuple[int, int]] = []          # heap of ready (round, instance) with items
+        self._queued: set[tuple[int, int]] = set()       # the groups now in self._ready
 
     def _setup(self) -> None:
         """Compute the groups (may read ``net.adversary``, e.g. for q); called once, lazily."""
@@ -39,15 +51,29 @@ class GatedSchedule(Schedule):
             self._setup()
             self._groups_ready = True
 
+    def _queue(self, g: tuple[int, int]) -> None:
+        if g not in self._queued and self._heaps.get(g) and self._is_ready(g):
+            heapq.heappush(self._ready, g)
+            self._queued.add(g)
+
     def on_submit(self, d):
         self._ensure()
         if not d.slot:
-            self._sent.setdefault((d.instance, d.round), set()).add(d.sender)
+            sent = self._sent.setdefault((d.instance, d.round), set())
+            before = len(sent)
+            sent.add(d.sender)
+            if len(sent) != before and len(sent) >= len(self.net.honest):
+                self._queue((d.round, d.instance))
         if not self.holds(d):
-            self._cand.append(d)
+            g = (d.round, d.instance)
+            heapq.heappush(self._heaps.setdefault(g, []), (self.rank(d) + (d.receiver, d.key), d))
+            self._queue(g)
+
+    def _is_ready(self, g: tuple[int, int]) -> bool:
+        return len(self._sent.get((g[1], g[0]), ())) >= len(self.net.honest)
 
     def ready(self, d) -> bool:
-        return len(self._sent.get((d.instance, d.round), ())) >= len(self.net.honest)
+        return self._is_ready((d.round, d.instance))
 
     def holds(self, d) -> bool:
         return False
@@ -57,19 +83,18 @@ class GatedSchedule(Schedule):
 
     def pick(self):
         self._ensure()
-        best, best_key, keep = None, None, []
         done = self.net.done
-        for d in self._cand:
-            if not d.pending:
-                continue
-            keep.append(d)
-            if d.receiver in done or not self.ready(d):
-                continue
-            key = (d.round, d.instance) + self.rank(d) + (d.receiver, d.key)
-            if best_key is None or key < best_key:
-                best, best_key = d, key
-        self._cand = keep
-        return best
+        while self._ready:
+            g = self._ready[0]
+            h = self._heaps[g]
+            while h and (not h[0][1].pending or h[0][1].receiver in done):
+                heapq.heappop(h)
+            if h:
+                return h[0][1]
+            heapq.heappop(self._ready)
+            self._queued.discard(g)
+            del self._heaps[g]
+        return None
 
 
 class Theorem5Schedule(GatedSchedule):

@@ -15,6 +15,8 @@ def _ints(text: str) -> list[int]:
 
 
 def register(sub) -> None:
+    from .thresholds import Options
+
     sp = sub.add_parser("thresholds", help="find, by experiment, the n at which each algorithm stops being broken")
     sp.add_argument("--f", default="1,2", help="values of f, comma-separated (default 1,2)")
     sp.add_argument("--algorithms", default="icwtm,mda,cva,broadcast",
@@ -30,9 +32,13 @@ def register(sub) -> None:
     sp.add_argument("--exclude-self", action="store_true", help="a node's own vector does not count among its q")
     sp.add_argument("--attacks", default=None, help="only these attacks (default: every shipped one)")
     sp.add_argument("--schedules", default=None, help="only these schedules (default: every shipped one)")
-    sp.add_argument("--full", action="store_true", help="every attack x schedule pair on every seed (default: each pair once)")
-    sp.add_argument("--search-budget", type=int, default=20_000,
-                    help="search adversary's budget per n, in iterations x n^2 units (default 20000; 8 to 120 candidate runs)")
+    sp.add_argument("--quick", action="store_true",
+                    help="each attack x schedule pair on one seed (seeds alternate over the pairs); default: every seed")
+    sp.add_argument("--search-budget", type=int, default=Options.search_budget,
+                    help=f"search adversary's budget per n, in iterations x n^2 units (default {Options.search_budget}; "
+                         f"{Options.search_min} to {Options.search_max} candidate runs)")
+    sp.add_argument("--search-restarts", type=int, default=Options.search_restarts,
+                    help="independent searches per n, sharing the budget (default %(default)s)")
     sp.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
     sp.add_argument("--no-plot", action="store_true")
     sp.add_argument("--quiet", action="store_true")
@@ -61,7 +67,7 @@ def cmd_thresholds(args) -> int:
     o = Options(fs=_ints(args.f), algorithms=algs, below=max(0, args.below), above=max(0, args.above),
                 seeds=[int(s) for s in args.seeds.split(",")], inputs=[s.strip() for s in args.inputs.split(",")],
                 dim=args.dim, t=args.t, include_self=not args.exclude_self, search_budget=args.search_budget,
-                out=args.out, full=args.full,
+                out=args.out, full=not args.quick, search_restarts=max(1, args.search_restarts),
                 attacks=[a.strip() for a in args.attacks.split(",")] if args.attacks else None,
                 schedules=[a.strip() for a in args.schedules.split(",")] if args.schedules else None)
     table = run_thresholds(o, workers=args.workers, progress=not args.quiet)

@@ -107,18 +107,36 @@ def score(result: dict[str, Any]) -> tuple[float, bool]:
     return s, broken
 
 
-def progress_score(result: dict[str, Any], window: int = 3) -> float:
+def progress_score(result: dict[str, Any], window: int | None = 3) -> float:
     """A finer objective for ranking candidates that all end contracted: the mean over the first
-    ``window`` iterations of log10 of the per-iteration factor D2(k)/D2(k-1) (floored at -6), so a
-    candidate that contracts less per step ranks higher even when D2 ends at 0 (the one-step factor
-    responds to each parameter; the final ratio often does not)."""
+    ``window`` iterations (all of them when None) of log10 of the per-iteration factor
+    D2(k)/D2(k-1) (floored at -6), so a candidate that contracts less per step ranks higher even
+    when D2 ends at 0 (the one-step factor responds to each parameter; the final ratio often does
+    not)."""
     rows = result.get("iterations") or []
+    if window is not None:
+        rows = rows[: window + 1]
     logs = []
-    for a, b in zip(rows[:window], rows[1:window + 1]):
+    for a, b in zip(rows, rows[1:]):
         if a["diameter"] <= 0:
             break
         logs.append(max(math.log10(b["diameter"] / a["diameter"]), -6.0) if b["diameter"] > 0 else -6.0)
     return float(np.mean(logs)) if logs else -6.0
+
+
+def predicted_score(result: dict[str, Any], iterations: int) -> float:
+    """:func:`score` extrapolated from a run cut short to a run of ``iterations`` iterations: the
+    contraction part as if every later iteration contracted like the mean of those run
+    (10^(iterations x :func:`progress_score`) / bound), the averaging part as measured. For a run
+    of full length this is the measured contraction part (up to D2 reaching 0)."""
+    c = result["checks"]
+    ct, av = c["contraction"], c.get("averaging") or {}
+    parts = [0.0]
+    if ct.get("bound"):
+        parts.append(10.0 ** (iterations * progress_score(result, window=None)) / ct["bound"])
+    if av.get("bound") and av.get("measured") is not None and not math.isnan(av["measured"]):
+        parts.append(av["measured"] / av["bound"])
+    return max(parts)
 
 
 def failures(result: dict[str, Any]) -> list[str]:
@@ -143,6 +161,8 @@ class SearchOutcome:
     broken: bool
     evaluations: int
     history: list[float] = field(default_factory=list)
+    cost: float = 0.0
+    """Simulated work spent, in runs of ``fidelity`` iterations (a full-length run costs more)."""
 
 
 def _sample(P: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -155,14 +175,30 @@ def _sample(P: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.
 
 def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, local: int = 16, elite: float = 0.25,
              smoothing: float = 0.7, seed: int = 0, stop_on_break: bool = True, roles: int = ROLES,
-             search_inputs: bool = True,
+             search_inputs: bool = True, fidelity: int | None = 3, dispatch: str | None = "inline",
              evaluate: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> SearchOutcome:
-    """Cross-entropy method, then local search. CEM: sample ``samples`` parameter vectors per
-    generation from independent categorical distributions, keep the ``elite`` fraction that ranks
-    highest (broken first, then the score, then :func:`progress_score`), move the distributions
-    towards their frequencies (``smoothing``). Local search: ``local`` single-parameter mutations of
-    the best vector, each kept when it ranks at least as high. Returns the best run found (stopping
-    at the first broken run in which every honest node terminated, when ``stop_on_break``)."""
+    """Cross-entropy method, then coordinate ascent with restarts; candidates are first run cut
+    short, the promising ones in full (multi-fidelity).
+
+    - Each candidate runs ``fidelity`` iterations (when the scenario has more than twice as many)
+      and is ranked on :func:`predicted_score`: its per-iteration contraction extrapolated to the
+      scenario's length. Only a candidate predicted to break (or failing already) is run in full,
+      and only a full run counts as broken. Cost is counted in short runs (a full run of N
+      iterations costs N / fidelity), so budgets do not depend on how many were promoted.
+    - CEM: ``generations`` x ``samples`` draws from independent categorical distributions; the
+      ``elite`` fraction that ranks highest (broken first, then the score, then
+      :func:`progress_score`) moves the distributions towards its frequencies (``smoothing``).
+    - Coordinate ascent (``local`` short runs of budget): from the best vector, try every other
+      option of one parameter at a time (parameters in a seeded random order), keep the best
+      strictly improving one, until a whole pass improves nothing; then restart from a fresh draw
+      of the CEM distributions. Single random mutations could not find breaks that need several
+      parameters to agree (MDA at n = 6f - 1, f = 2); exhaustive one-parameter moves from many
+      starts do.
+
+    The search is seeded (its own stream, from the scenario's seed and ``seed``), so the same call
+    returns the same run. Returns the best run found (stopping at the first full-length broken run
+    in which every honest node terminated, when ``stop_on_break``). ``dispatch`` runs candidates
+    with that node dispatch (same trace digest as the scenario's own; ``None`` keeps it)."""
     if evaluate is None:
         from .cli import execute
 
@@ -175,32 +211,57 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
     rng = np.random.default_rng([int(cfg["scenario"]["seed"]), int(seed), SEARCH_SEED_SALT])
     P = {k: np.broadcast_to(np.asarray(PRIOR.get(k, [1.0 / k_] * k_), dtype=float), shape + (k_,)).copy()
          for k, (shape, k_) in fam.items()}
-    state: dict[str, Any] = {"best": None, "rank": None, "theta": None, "n": 0}
+    full_its = int(cfg["algorithm"].get("iterations") or 0)
+    short = fidelity is not None and full_its > 2 * fidelity
+    fast = copy.deepcopy(cfg)
+    if dispatch is not None and "run" in fast:
+        fast["run"]["dispatch"] = dispatch
+    cheap = copy.deepcopy(fast)
+    if short:
+        cheap["algorithm"]["iterations"] = int(fidelity)
+    unit = full_its / fidelity if short else 1.0
+    total = generations * samples + local
+    state: dict[str, Any] = {"rank": None, "theta": None, "result": None, "n": 0, "cost": 0.0, "stop": False}
     history: list[float] = []
 
-    def run(th) -> tuple[tuple, bool]:
-        c = apply(cfg, th, search_inputs)
-        res = evaluate(c)
+    def run(th) -> tuple:
+        res = evaluate(apply(cheap, th, search_inputs))
         state["n"] += 1
-        rk = rank(res)
-        history.append(rk[2])
-        if state["rank"] is None or rk >= state["rank"]:
-            state.update(best=SearchOutcome(c, res, rk[2], rk[0], state["n"]), rank=rk, theta=th)
-        return rk, rk[0] and rk[1] and stop_on_break
+        state["cost"] += 1.0
+        s_hat = predicted_score(res, full_its) if short else score(res)[0]
+        full = not short
+        if short and (s_hat > 1.0 or failures(res)):
+            res = evaluate(apply(fast, th, search_inputs))
+            state["cost"] += unit
+            s_hat, full = score(res)[0], True
+        broken = full and score(res)[1]
+        terminated = (res["checks"].get("termination") or {}).get("holds") is not False
+        rk = (broken, terminated, s_hat, progress_score(res, window=None))
+        history.append(s_hat)
+        if state["rank"] is None or rk > state["rank"]:
+            state.update(rank=rk, theta=th, result=res if full else None, found=state["n"])
+        if broken and terminated and stop_on_break:
+            state["stop"] = True
+        return rk
+
+    def spent() -> bool:
+        return state["stop"] or state["cost"] >= total
 
     def done() -> SearchOutcome:
-        best = state["best"]
-        best.evaluations, best.history = state["n"], history
-        return best
+        th, res = state["theta"], state["result"]
+        if res is None:  # the best was only run cut short: run it in full (the outcome is a full run)
+            res = evaluate(apply(fast, th, search_inputs))
+            state["cost"] += unit
+        s_, broken = score(res)
+        return SearchOutcome(apply(cfg, th, search_inputs), res, s_, broken, state["n"], history, state["cost"])
 
     for _ in range(generations):
         batch = []
         for _ in range(samples):
             th = _sample(P, rng)
-            rk, stop = run(th)
-            if stop:
+            batch.append((run(th), th))
+            if spent():
                 return done()
-            batch.append((rk, th))
         batch.sort(key=lambda st: st[0], reverse=True)
         top = batch[: max(1, int(round(elite * len(batch))))]
         for k in P:
@@ -208,13 +269,36 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
             freq = np.mean([np.eye(k_)[th[k]] for _, th in top], axis=0)
             P[k] = smoothing * freq + (1 - smoothing) * P[k]
     names = sorted(fam)
-    for _ in range(local):
-        th = {k: np.array(v, copy=True) for k, v in state["theta"].items()}
-        k = names[int(rng.integers(len(names)))]
-        shape, k_ = fam[k]
-        idx = tuple(int(rng.integers(m)) for m in shape)
-        th[k][idx] = (th[k][idx] + 1 + int(rng.integers(k_ - 1))) % k_
-        _, stop = run(th)
-        if stop:
-            return done()
+    entries = [(k, idx) for k in names for idx in np.ndindex(*fam[k][0])]
+    th = state["theta"] if state["theta"] is not None else _sample(P, rng)
+    cur = state["rank"] if state["theta"] is not None else run(th)
+    restarts = 0
+    while not spent():
+        improved = False
+        for j in rng.permutation(len(entries)):
+            k, idx = entries[int(j)]
+            was = int(th[k][idx])
+            best_move = None
+            for opt in range(fam[k][1]):
+                if opt == was:
+                    continue
+                cand = {a: np.array(v, copy=True) for a, v in th.items()}
+                cand[k][idx] = opt
+                rk = run(cand)
+                if rk > cur and (best_move is None or rk > best_move[0]):
+                    best_move = (rk, cand)
+                if spent():
+                    return done()
+            if best_move is not None:
+                cur, th, improved = best_move[0], best_move[1], True
+        if not improved:  # a local optimum: restart (iterated local search)
+            restarts += 1
+            if restarts % 2:  # from a fresh draw of the CEM distributions
+                th = _sample(P, rng)
+            else:  # from the best so far, a few parameters redrawn
+                th = {a: np.array(v, copy=True) for a, v in state["theta"].items()}
+                for j in rng.choice(len(entries), size=min(len(entries), 3), replace=False):
+                    k, idx = entries[int(j)]
+                    th[k][idx] = int(rng.integers(fam[k][1]))
+            cur = run(th)
     return done()

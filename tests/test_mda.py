@@ -174,3 +174,21 @@ def test_lemma12_factor_below_one_minus_eps_tilde(f, extra_n, drop_q):
     if th.holds:
         assert th.per_iteration <= 1 - th.eps_tilde + 1e-12
         assert th.C > 0 and th.iterations >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.sampled_from([1, 2, 3, 8, 33, 200]), st.integers(0, 2**32 - 1))
+def test_pairwise_one_shot_equals_row_loop(q, d, seed):
+    """The one-shot q x q x d path of pairwise_sq_exact gives exactly the numbers of the row loop."""
+    import agreement.rules.mda as m
+
+    X = np.random.default_rng(seed).normal(size=(q, d)) * 10.0 ** np.random.default_rng(seed).uniform(-3, 3)
+    fast = m.pairwise_sq_exact(X)
+    old, m._ONE_SHOT = m._ONE_SHOT, -1
+    try:
+        slow = m.pairwise_sq_exact(X)
+    finally:
+        m._ONE_SHOT = old
+    np.testing.assert_array_equal(fast, slow)
+    np.testing.assert_array_equal(fast, fast.T)
+    assert not np.diag(fast).any()
