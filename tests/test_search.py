@@ -141,3 +141,35 @@ def test_shrink_leaves_a_run_that_is_not_broken_alone():
     assert not score(res)[1]
     s = shrink(cfg, budget=5, result=res)
     assert s.cfg is cfg and s.evaluations == 0
+
+
+def test_predicted_score_extrapolates_the_per_iteration_factor():
+    """A run cut short at k iterations that kept D2 constant predicts no contraction at all
+    (score 1 / bound); one that halved D2 each iteration predicts exactly the full run's ratio."""
+    from scenarios.search import predicted_score, progress_score
+
+    def res(ds, bound=0.5):
+        return {"iterations": [{"diameter": d} for d in ds],
+                "checks": {"contraction": {"bound": bound}, "averaging": {}}}
+
+    assert predicted_score(res([2.0, 2.0, 2.0, 2.0]), 25) == pytest.approx(1 / 0.5)
+    assert predicted_score(res([8.0, 4.0, 2.0, 1.0]), 10) == pytest.approx(2.0 ** -10 / 0.5)
+    assert progress_score(res([8.0, 4.0, 2.0, 1.0]), window=None) == pytest.approx(math.log10(0.5))
+    assert progress_score(res([8.0, 0.0]), window=None) == -6.0
+
+
+def test_search_breaks_mda_at_6f_minus_1_for_f2_in_full_and_replays(tmp_path):
+    """The search, told nothing, breaks MDA at n = 11, f = 2 (n = 6f - 1). Search seed 8 finds it
+    after a few dozen candidates; other seeds take up to ~1000 (``jungle thresholds`` gives it that
+    budget). The break is a FULL-length run (short runs only rank candidates) and replays."""
+    cfg = _base("mda", 11, 2)
+    full = cfg["algorithm"]["iterations"]
+    out = optimise(cfg, generations=2, samples=16, local=300, roles=2, seed=8)
+    assert out.broken, (out.evaluations, out.history[-5:])
+    assert out.result["checks"]["termination"]["holds"]
+    assert out.result["checks"]["contraction"]["holds"] is False
+    assert len(out.result["iterations"]) == full + 1  # measured on the scenario's own iteration count
+    path = save_counterexample(out.cfg, tmp_path / "mda11.toml")
+    rerun = execute(prepare(str(path), [], out.cfg["scenario"]["seed"]), progress=False)
+    assert rerun["trace_digest"] == out.result["trace_digest"]
+    assert rerun["checks"]["contraction"]["holds"] is False
