@@ -273,6 +273,10 @@ def _run_processes(todo: dict[str, dict], workers: int, finished, tick) -> None:
     ex.shutdown(wait=True)
 
 
+DASK_CONNECT_TIMEOUT = 60
+"""Seconds to reach the scheduler (a cold cluster on a busy machine can take longer than dask's 30 s)."""
+
+
 def _run_dask(todo: dict[str, dict], dask: Any, finished, tick) -> None:
     try:
         from distributed import Client, as_completed
@@ -280,7 +284,7 @@ def _run_dask(todo: dict[str, dict], dask: Any, finished, tick) -> None:
         raise ScenarioError("--dask needs the dask extra: pip install 'jungle[dask]'") from exc
     own = not isinstance(dask, Client)
     try:
-        client = Client(dask) if own else dask
+        client = Client(dask, timeout=DASK_CONNECT_TIMEOUT) if own else dask
     except (OSError, TimeoutError) as exc:
         raise ScenarioError(f"--dask {dask!r}: cannot reach the scheduler ({exc})") from None
     try:

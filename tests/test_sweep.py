@@ -96,7 +96,11 @@ def test_local_processes_and_dask_cluster_give_the_same_digests(tmp_path):
     grid = {**GRID, "sweep": {"seeds": [1]}}
     a = run_sweep(expand(grid), tmp_path / "procs", workers=2, progress=False)
     assert len(a.ran) == 4
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+    import dask
+
+    # generous timeouts: worker processes start cold (imports) on a loaded 2-core CI machine
+    with dask.config.set({"distributed.comm.timeouts.connect": "60s", "distributed.deploy.lost-worker-timeout": "60s"}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
         b = run_sweep(expand(grid), tmp_path / "dask", dask=cl.scheduler_address, progress=False)
     assert sorted(b.ran) == sorted(a.ran)
     da = {k: r["trace_digest"] for k, r in a.results.items()}

@@ -69,10 +69,10 @@ def cwtm(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     """Coordinate-wise trimmed mean (agreement paper, section 7.1; NNM paper, CWTM).
 
     Per coordinate, drop the f smallest and the f largest of the q values and average the q - 2f
-    left. Cost: O(q log q d) with one ``np.sort`` along axis 0; needs q > 2f. (A sort of each
-    column measured several times faster than ``np.partition`` with two kth on this axis; see
-    ``jungle bench --only rules``.) With numba: the sorting-network kernel, O(q log^2 q d) vector
-    compare-exchanges, about 2x ``numpy.mean`` (module docstring).
+    left; needs q > 2f. Cost: O(q log q d) with one ``np.sort`` along axis 0; with numba (d >=
+    8192, KERNEL_MIN_D) the sorting-network kernel, O(q log^2 q d) vector compare-exchanges, about 2x
+    ``numpy.mean``. (A sort of each column measured several times faster than ``np.partition``
+    with two kth on this axis; see ``jungle bench --only rules`` and the module docstring.)
     """
     q = np.shape(X)[0]
     X = _check(X, f, 2 * f + 1, "cwtm")
