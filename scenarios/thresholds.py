@@ -47,13 +47,13 @@ class Options:
     schedules: list[str] | None = None
     full: bool = True
     """Every attack x schedule pair on every seed (False: each pair once, seeds alternating)."""
-    search_budget: int = 360_000
+    search_budget: int = 200_000
     """The search adversary's budget per n, in simulated work: each candidate run costs about
     iterations x n^2 (x n for broadcast, whose every value is reliably broadcast), with the
     iterations of the search's short runs (``scenarios.search.optimise``'s fidelity); small, cheap
     systems thus get more candidates. Clamped to [search_min, search_max] candidates."""
     search_min: int = 40
-    search_max: int = 1500
+    search_max: int = 700
     search_restarts: int = 1
     """Independent searches per n (the budget is split; roles alternate 2, 3, 2, ...)."""
     search_fidelity: int = 3
