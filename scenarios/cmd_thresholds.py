@@ -1,6 +1,8 @@
 """``jungle thresholds [--f 1,2,3] [--algorithms ...] [--json PATH]`` (see :mod:`scenarios.thresholds`)."""
 from __future__ import annotations
 
+import argparse
+
 
 def _ints(text: str) -> list[int]:
     from .config import ScenarioError
@@ -34,6 +36,7 @@ def register(sub) -> None:
     sp.add_argument("--schedules", default=None, help="only these schedules (default: every shipped one)")
     sp.add_argument("--quick", action="store_true",
                     help="each attack x schedule pair on one seed (seeds alternate over the pairs); default: every seed")
+    sp.add_argument("--full", action="store_true", help=argparse.SUPPRESS)  # the default since session 2; kept
     sp.add_argument("--search-budget", type=int, default=Options.search_budget,
                     help=f"search adversary's budget per n, in iterations x n^2 units (default {Options.search_budget}; "
                          f"{Options.search_min} to {Options.search_max} candidate runs)")
@@ -67,7 +70,7 @@ def cmd_thresholds(args) -> int:
     o = Options(fs=_ints(args.f), algorithms=algs, below=max(0, args.below), above=max(0, args.above),
                 seeds=[int(s) for s in args.seeds.split(",")], inputs=[s.strip() for s in args.inputs.split(",")],
                 dim=args.dim, t=args.t, include_self=not args.exclude_self, search_budget=args.search_budget,
-                out=args.out, full=not args.quick, search_restarts=max(1, args.search_restarts),
+                out=args.out, full=args.full or not args.quick, search_restarts=max(1, args.search_restarts),
                 attacks=[a.strip() for a in args.attacks.split(",")] if args.attacks else None,
                 schedules=[a.strip() for a in args.schedules.split(",")] if args.schedules else None)
     table = run_thresholds(o, workers=args.workers, progress=not args.quiet)
