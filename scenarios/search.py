@@ -242,7 +242,7 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
         rk = (broken, terminated, s_hat, progress_score(res, window=None))
         history.append(s_hat)
         if state["rank"] is None or rk > state["rank"]:
-            state.update(rank=rk, theta=th, result=res if full else None, found=state["n"])
+            state.update(rank=rk, theta=th, result=res if full else None)
         if broken and terminated and stop_on_break:
             state["stop"] = True
         return rk
