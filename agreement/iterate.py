@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from .messages import BROADCAST, Envelope, Outgoing, Step
+from agreement.messages import BROADCAST, Envelope, Outgoing, Step
 
 VEC = "VEC"
 

@@ -25,7 +25,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .messages import Envelope, Outgoing, Step
+from agreement.broadcast.machine import BroadcastAgreement
+from agreement.iterate import IterateRule
+from agreement.messages import Envelope, Outgoing, Step
+from agreement.rules import get_rule
 
 PHASE_GRAD, PHASE_PARAM = 0, 1
 PHASES = ("gradient", "parameter")
@@ -53,9 +56,6 @@ AvgBuilder = Callable[[int, np.ndarray, int, int], Any]
 
 
 def _iterate_builder(*, n: int, f: int, q: int, include_self: bool, rule: str | Callable, **_) -> AvgBuilder:
-    from .iterate import IterateRule
-    from .rules import get_rule
-
     fn = get_rule(rule) if isinstance(rule, str) else rule
 
     def build(node: int, x0: np.ndarray, instance: int, iterations: int):
@@ -87,9 +87,6 @@ def _broadcast_builder(*, n: int, f: int, rule: str | Callable = "trimmed_middle
     """Broadcast-based agreement (section 6, :class:`agreement.broadcast.machine.BroadcastAgreement`),
     multiplexed by :class:`_Offset`; old phases keep serving (reliable broadcast's totality needs every
     honest node to keep relaying ECHO/READY)."""
-    from .broadcast.machine import BroadcastAgreement
-    from .rules import get_rule
-
     fn = get_rule(rule) if isinstance(rule, str) else rule
     span = n + 1
 

@@ -10,6 +10,11 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from agreement.rules import PRE_AGGREGATIONS, RULES, get_rule
+from agreement.rules.geomed import kappa_gm
+from agreement.rules.krum import kappa_krum
+from agreement.theory import theory_for
+
 EXAMPLE = {"n": 26, "f": 2, "q": 24, "d": 10, "t": 3}
 """Example parameters for the algorithms' constants: every algorithm's assumption holds there."""
 
@@ -28,9 +33,6 @@ def kappa_lower(n: int, f: int) -> float:
 
 
 def _kappas() -> dict[str, tuple[str, Callable[[int, int], float]]]:
-    from .rules.geomed import kappa_gm
-    from .rules.krum import kappa_krum
-
     return {
         "cwtm": ("6f/(q-2f) (1 + f/(q-2f))", kappa_cwtm),
         "cwmed": ("4 (1 + f/(q-2f))^2", kappa_gm),
@@ -57,9 +59,6 @@ def _fmt(x) -> str:
 
 
 def algorithms_table(example: dict[str, int] = EXAMPLE) -> str:
-    from .rules import get_rule
-    from .theory import theory_for
-
     n, f, q, d, t = (example[k] for k in ("n", "f", "q", "d", "t"))
     rules = {"icwtm": "cwtm", "mda": "mda", "cva": "cva", "broadcast": "trimmed_middle"}
     lines = [f"Algorithms (constants at n = {n}, f = {f}, q = {q}, d = {d}, t = {t}):", "",
@@ -79,8 +78,6 @@ def algorithms_table(example: dict[str, int] = EXAMPLE) -> str:
 
 
 def rules_table(example: dict[str, int] = KAPPA_EXAMPLE) -> str:
-    from .rules import PRE_AGGREGATIONS, RULES
-
     q, f = example["q"], example["f"]
     kap = _kappas()
     lines = [f"Rules (kappa of (f, kappa)-robustness with n := q inputs, at q = {q}, f = {f}; "

@@ -24,12 +24,11 @@ from collections import Counter
 from typing import Any, Callable
 
 import outcome
-import trio
 from trio.lowlevel import Abort, current_task, reschedule, wait_task_rescheduled
 
-from .pool import Delivery, Fifo, Pool
-from .schedules import Schedule
-from .validate import Verifier
+from net.pool import Delivery, Fifo, Pool
+from net.schedules.base import Schedule
+from net.validate import Verifier
 
 _START = object()
 

@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from agreement.messages import Envelope
-
-from .keys import Keyring
-from .wire import WireError, decode, split
+from net.keys import Keyring
+from net.wire import WireError, decode, split
 
 REASONS = (
     "oversized", "undecodable", "bad_schema", "unknown_sender", "bad_signature", "wrong_shape",

@@ -17,8 +17,7 @@ import msgpack
 import numpy as np
 
 from agreement.messages import Envelope
-
-from .keys import SIGNATURE_SIZE, Signer
+from net.keys import SIGNATURE_SIZE, Signer
 
 VERSION = 1
 _U32 = struct.Struct("<I")

@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import trio
 
 from agreement.messages import Envelope
 from net import wire

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from agreement.diameters import d2
+
 
 def dirichlet_split(labels: np.ndarray, parts: int, alpha: float, rng: np.random.Generator,
                     classes: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
@@ -76,8 +78,6 @@ class Workload:
 
     def K_at(self, theta: np.ndarray) -> float:
         """max_{j,k} ||grad L_j(theta) - grad L_k(theta)|| at one theta (eq. 25 before the sup)."""
-        from agreement.diameters import d2
-
         return d2(np.stack([self.grad(j, theta) for j in range(self.h)]))
 
     def accuracy(self, theta: np.ndarray) -> float | None:

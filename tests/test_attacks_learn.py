@@ -13,7 +13,7 @@ from net import wire
 from net.keys import Keyring
 from nodes.adversary import Adversary
 from nodes.attacks import ATTACKS
-from nodes.attacks_learn import alie_z
+from nodes.attacks.learn import alie_z
 from nodes.workloads import Quadratic
 
 N, F = 7, 2

@@ -1,7 +1,7 @@
 """`jungle bench --quick` runs every section and writes them as JSON (timings are never asserted)."""
 import json
 
-from scenarios.cli import main
+from scenarios.cli.main import main
 
 
 def test_bench_quick_runs_every_section(tmp_path, capsys):

@@ -14,9 +14,9 @@ from agreement.broadcast.witness import parse_report
 from agreement.messages import BROADCAST
 from agreement.rules.trimmed import trimmed_middle
 from agreement.theory.broadcast import theory
-from nodes.broadcast_protocol import ATTACKS
-from scenarios.config import ScenarioError
-from scenarios.runner import run_agreement
+from nodes.attacks import BROADCAST_ATTACKS as ATTACKS
+from scenarios.errors import ScenarioError
+from scenarios.run.agreement import run_agreement
 
 from conftest import scenario
 

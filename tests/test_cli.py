@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from scenarios.cli import main
+from scenarios.cli.main import main
 
 CONTRACT_KEYS = {"scenario", "seed", "trace_digest", "iterations", "checks", "messages"}
 FAST = ["--set", "system.n=11", "--set", "system.f=2", "--set", "algorithm.iterations=6", "--quiet"]

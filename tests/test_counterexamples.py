@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.cli import execute, prepare
+from scenarios.run.execute import execute, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "thresholds" / "thresholds.json"

@@ -2,7 +2,7 @@
 import pytest
 
 from nodes.attacks import ATTACKS
-from scenarios.runner import run_agreement_async
+from scenarios.run.agreement import run_agreement_async
 
 CORE_ATTACKS = ["none", "silent", "noise", "far", "equivocate", "split", "garbage"]
 

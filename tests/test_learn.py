@@ -10,9 +10,9 @@ import pytest
 from agreement.learn import (PHASE_GRAD, PHASE_PARAM, LearnMachine, avg_builder, instance_of, phase_of, tau)
 from agreement.messages import BROADCAST, Envelope
 from agreement.rules import RULES
-from scenarios.cli import prepare
-from scenarios.config import ScenarioError
-from scenarios.learn_runner import run_learn
+from scenarios.run.execute import prepare
+from scenarios.errors import ScenarioError
+from scenarios.run.learn import run_learn
 
 
 def drive(machines):

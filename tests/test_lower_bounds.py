@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from agreement.diameters import d2
-from scenarios.cli import execute, prepare
-from scenarios.config import ScenarioError
-from scenarios.constructions import theorem4, theorem5, theorem9
-from scenarios.resolve import resolve
-from scenarios.runner import run_agreement
+from scenarios.run.execute import execute, prepare
+from scenarios.errors import ScenarioError
+from scenarios.spec.constructions import theorem4, theorem5, theorem9
+from scenarios.spec.resolve import resolve
+from scenarios.run.agreement import run_agreement
 
 
 def run(name, *sets, seed=None):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from net.schedules import SCHEDULES, Schedule
-from scenarios.runner import run_agreement, run_agreement_async
+from scenarios.run.agreement import run_agreement, run_agreement_async
 
 CORE_SCHEDULES = ["fifo", "random", "starve", "partition", "byzantine-first"]
 
@@ -50,8 +50,9 @@ class WithholdEverything(Schedule):
 
 
 async def test_a_schedule_that_withholds_everything_cannot_deadlock(make_scenario, monkeypatch):
-    monkeypatch.setitem(SCHEDULES, WithholdEverything.name, WithholdEverything)
-    r = await run_agreement_async(small(make_scenario, adversary={"schedule": "withhold-everything", "attack": "split"}))
+    with SCHEDULES.temporarily(WithholdEverything.name, WithholdEverything):
+        r = await run_agreement_async(small(make_scenario, adversary={"schedule": "withhold-everything",
+                                                                      "attack": "split"}))
     assert r["checks"]["termination"]["holds"] and not r["stalled"]
 
 
@@ -65,8 +66,8 @@ class Liar(Schedule):
 
 
 async def test_a_schedule_cannot_inject_or_repeat(make_scenario, monkeypatch):
-    monkeypatch.setitem(SCHEDULES, Liar.name, Liar)
-    r = await run_agreement_async(small(make_scenario, adversary={"schedule": "liar"}))
+    with SCHEDULES.temporarily(Liar.name, Liar):
+        r = await run_agreement_async(small(make_scenario, adversary={"schedule": "liar"}))
     assert r["checks"]["termination"]["holds"]
     assert r["messages"]["rejected"].get("undecodable", 0) == 0
 
@@ -92,7 +93,7 @@ def test_each_distinct_message_is_verified_once(make_scenario):
 
 def test_stalled_run_is_reported_not_hung(make_scenario):
     # q = h with include_self = False cannot be gathered: resolve refuses it up front...
-    from scenarios.config import ScenarioError
+    from scenarios.errors import ScenarioError
     with pytest.raises(ScenarioError, match="system.q"):
         small(make_scenario, system={"include_self": False, "q": 9})
 

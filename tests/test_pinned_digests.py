@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.cli import execute, prepare
+from scenarios.run.execute import execute, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 PINNED = json.loads((Path(__file__).parent / "data" / "pinned_digests.json").read_text())
@@ -29,6 +29,6 @@ def test_counterexample_digest_pinned(name):
 
 
 def test_every_builtin_is_pinned():
-    from scenarios.config import builtin_names
+    from scenarios.spec.files import builtin_names
 
     assert sorted(PINNED["builtin"]) == builtin_names()

@@ -9,8 +9,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from scenarios import plots
-from scenarios.cli import execute, main, prepare
+from scenarios.report import plots
+from scenarios.run.execute import execute, prepare
+from scenarios.cli.main import main
 
 
 @pytest.fixture(scope="module")

@@ -156,8 +156,8 @@ def test_kappas_follow_the_paper():
 
 @pytest.mark.parametrize("rule", sorted(set(RULES) - {"trimmed_middle"}) + ["nnm+cwtm", "nnm+mda", "nnm-own+krum"])
 def test_every_rule_runs_as_iterate_a_rule(rule):
-    from scenarios.resolve import resolve
-    from scenarios.runner import run_agreement
+    from scenarios.spec.resolve import resolve
+    from scenarios.run.agreement import run_agreement
 
     cfg = resolve({"scenario": {"name": f"zoo-{rule}", "seed": 3},
                    "system": {"n": 8, "f": 1, "dim": 3},
@@ -171,7 +171,7 @@ def test_every_rule_runs_as_iterate_a_rule(rule):
 
 
 def test_bench_functions_agree_on_the_subset():
-    from scenarios.bench_rules import bench_mda, bench_rules, naive_mda_recompute
+    from scenarios.bench.rules import bench_mda, bench_rules, naive_mda_recompute
 
     r = bench_mda(q=9, f=2, d=6, repeat=1)
     assert r["same_subset_matrix"] and r["same_subset_recompute"]

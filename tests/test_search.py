@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nodes.attacks_search import MENU, menu_values, pick
-from scenarios.cli import execute, main, prepare
-from scenarios.search import apply, family, optimise, roles_of, score
-from scenarios.shrink import save_counterexample, scenario_data, shrink, size, to_toml
+from nodes.attacks.search import MENU, menu_values, pick
+from scenarios.run.execute import execute, prepare
+from scenarios.cli.main import main
+from scenarios.explore.search import apply, family, optimise, roles_of, score
+from scenarios.explore.shrink import save_counterexample, scenario_data, shrink, size, to_toml
 
 
 def _base(alg, n, f, d=2):
@@ -75,19 +76,16 @@ def test_search_attack_sends_the_chosen_values():
     class Spy(ATTACKS["search"]):
         def write(self, b, r, instance, round_):
             out = super().write(b, r, instance, round_)
-            from nodes.attacks import _current
+            from nodes.attacks.core import honest_vectors as _current
 
             cur = _current(self.adv, instance, round_)
             X = np.stack([cur[i] for i in sorted(cur)])
             seen.append((r, float(out[0].payload["x"][0]), X[:, 0].min(), X[:, 0].max()))
             return out
 
-    ATTACKS["spy-search"] = Spy
-    try:
+    with ATTACKS.temporarily("spy-search", Spy):
         c["adversary"]["attack"] = "spy-search"
         execute(c, progress=False)
-    finally:
-        del ATTACKS["spy-search"]
     assert seen
     for r, x, lo, hi in seen:
         assert x == pytest.approx(lo if r in (0, 1) else hi + (hi - lo))
@@ -146,7 +144,7 @@ def test_shrink_leaves_a_run_that_is_not_broken_alone():
 def test_predicted_score_extrapolates_the_per_iteration_factor():
     """A run cut short at k iterations that kept D2 constant predicts no contraction at all
     (score 1 / bound); one that halved D2 each iteration predicts exactly the full run's ratio."""
-    from scenarios.search import predicted_score, progress_score
+    from scenarios.explore.search import predicted_score, progress_score
 
     def res(ds, bound=0.5):
         return {"iterations": [{"diameter": d} for d in ds],

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from scenarios.cli import execute, prepare
-from scenarios.sweep import expand, load_grid, run_key, run_sweep
+from scenarios.explore.sweep import expand, load_grid, run_key, run_sweep
+from scenarios.run.execute import execute, prepare
 
 GRID = {
     "sweep": {"seeds": [1, 2]},
@@ -111,7 +111,7 @@ def test_local_processes_and_dask_cluster_give_the_same_digests(tmp_path):
 def test_builtin_grids_expand():
     from importlib import resources
 
-    files = [p for p in (resources.files("scenarios") / "grids").iterdir() if p.name.endswith(".toml")]
+    files = [p for p in (resources.files("scenarios.spec") / "grids").iterdir() if p.name.endswith(".toml")]
     assert files
     for f in files:
         g = load_grid(str(f))

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from scenarios.cli import main
-from scenarios.thresholds import Options, claimed_threshold, markdown, n_range, run_thresholds
+from scenarios.cli.main import main
+from scenarios.explore.thresholds import Options, claimed_threshold, markdown, n_range, run_thresholds
 
 
 @pytest.mark.parametrize("f", [1, 2, 3])

@@ -32,9 +32,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..messages import BROADCAST, Envelope, Outgoing, Step
-from .rb import DIGEST_SIZE, RBInstance, RBOut, Thresholds
-from .witness import WitnessRound, parse_report
+from agreement.broadcast.rb import DIGEST_SIZE, RBInstance, RBOut, Thresholds
+from agreement.broadcast.witness import WitnessRound, parse_report
+from agreement.messages import BROADCAST, Envelope, Outgoing, Step
 
 INITIAL, ECHO, READY, REPORT = "INITIAL", "ECHO", "READY", "REPORT"
 KINDS = (INITIAL, ECHO, READY, REPORT)

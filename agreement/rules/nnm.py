@@ -16,7 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from .krum import sq_distances_finite
+from agreement.rules.cva import cva_select
+from agreement.rules.krum import sq_distances_finite
 
 
 def nnm_mix(X: np.ndarray, f: int) -> np.ndarray:
@@ -51,7 +52,6 @@ def nnm_own(rule: Callable) -> Callable:
         X = np.asarray(X, dtype=np.float64)
         if own is None:
             return rule(nnm_mix(X, f), f, own)
-        from .cva import cva_select
 
         return rule(X[np.sort(cva_select(X, f, own))], f, own)
     mixed.__name__ = f"nnm_own_{getattr(rule, '__name__', 'rule')}"

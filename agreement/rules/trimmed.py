@@ -12,30 +12,27 @@ Speed: the numpy code below is the reference. When numba is importable, ``cwtm``
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 
 import numpy as np
 
+_kernels_module = None
 
-class _LazyKernels:
+
+def _kernels():
     """:mod:`agreement.rules.select_kernels`, imported on first use: importing numba costs about a
     second, which every process (CLI, sweep workers) would pay although only d >= KERNEL_MIN_D
     calls use it."""
+    global _kernels_module
+    if _kernels_module is None:
+        from agreement.rules import select_kernels  # heavy (numba): on first use only
 
-    _module = None
-
-    def __getattr__(self, name):
-        if _LazyKernels._module is None:
-            _LazyKernels._module = importlib.import_module(".select_kernels", __package__)
-        return getattr(_LazyKernels._module, name)
+        _kernels_module = select_kernels
+    return _kernels_module
 
 
-# numba is a core dependency; without it (or with JUNGLE_NUMPY_RULES=1) numpy does the work
-_sk = _LazyKernels() if importlib.util.find_spec("numba") is not None else None
-
-USE_KERNELS: bool = _sk is not None and os.environ.get("JUNGLE_NUMPY_RULES", "") != "1"
+# numba is a core dependency; JUNGLE_NUMPY_RULES=1 in the environment makes numpy do the work
+USE_KERNELS: bool = os.environ.get("JUNGLE_NUMPY_RULES", "") != "1"
 # Smallest d for the kernel. Steady state it beats np.sort from d = 2 (4 us against 19 us at q = 31),
 # but each (rule, q, f) costs one compile of 1-4 s per process (select_kernels.kernel_for), which
 # pays off after ~400 calls at d = 10,000 and is never repaid by the small-d agreement runs.
@@ -51,7 +48,7 @@ def _use_kernel(X: np.ndarray, f: int, sums: bool) -> bool:
     if not USE_KERNELS or f == 0 or X.ndim != 2 or X.dtype != np.float64:
         return False
     q, d = X.shape
-    if d < max(KERNEL_MIN_D, 2) or not 1 <= q <= _sk.Q_MAX:
+    if d < max(KERNEL_MIN_D, 2) or not 1 <= q <= _kernels().Q_MAX:
         return False
     return X.flags.c_contiguous or not sums or abs(X.strides[0]) > abs(X.strides[1])
 
@@ -78,7 +75,7 @@ def cwtm(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     X = _check(X, f, 2 * f + 1, "cwtm")
     if f == 0:
         return X.mean(axis=0)
-    if _use_kernel(X, f, True) and (out := _sk.cwtm(np.ascontiguousarray(X), f)) is not None:
+    if _use_kernel(X, f, True) and (out := _kernels().cwtm(np.ascontiguousarray(X), f)) is not None:
         return out
     return np.sort(X, axis=0)[f : q - f].mean(axis=0)
 
@@ -92,7 +89,7 @@ def trimmed_middle(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.n
     X = _check(X, f, 2 * f + 1, "trimmed_middle")
     if f == 0:
         return 0.5 * (X.min(axis=0) + X.max(axis=0))
-    if _use_kernel(X, f, False) and (out := _sk.trimmed_middle(np.ascontiguousarray(X), f)) is not None:
+    if _use_kernel(X, f, False) and (out := _kernels().trimmed_middle(np.ascontiguousarray(X), f)) is not None:
         return out
     S = np.sort(X, axis=0)
     return 0.5 * (S[f] + S[q - f - 1])
@@ -104,7 +101,7 @@ def cwmed(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     kernel (module docstring), about 2x ``numpy.mean``."""
     X = _check(X, f, 1, "cwmed")
     q = X.shape[0]
-    if _use_kernel(X, 1, False) and (out := _sk.cwmed(np.ascontiguousarray(X))) is not None:
+    if _use_kernel(X, 1, False) and (out := _kernels().cwmed(np.ascontiguousarray(X))) is not None:
         return out  # (f = 1 above: the median sorts whatever f is)
     S = np.sort(X, axis=0)
     return S[q // 2] if q % 2 else 0.5 * (S[q // 2 - 1] + S[q // 2])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from . import Theory
+from agreement.theory.base import Theory
 
 
 def n_broadcast(t: int, h: int) -> int:

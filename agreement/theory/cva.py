@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 
-from . import Theory
-from .mda import averaging_lower_bound, eps_tilde, n_mda
+from agreement.theory.base import Theory
+from agreement.theory.mda import averaging_lower_bound, eps_tilde, n_mda
 
 _E_CAP = 1.0 - 1e-12
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from . import Theory
+from agreement.theory.base import Theory
 
 
 def eps_max(n: int, f: int, q: int) -> tuple[float | None, str | None]:

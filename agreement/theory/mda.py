@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from . import Theory
+from agreement.theory.base import Theory
 
 _E_CAP = 1.0 - 1e-12
 

@@ -1,0 +1,44 @@
+"""The ``jungle`` command line: argument parsing only (DESIGN.md, CLI contract).
+
+Each subcommand is a module with ``register(subparsers)``; :data:`COMMANDS` lists jungle's own (explicit
+imports) and third-party packages add theirs under the ``jungle.commands`` entry point group.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agreement.registry import Registry
+from scenarios.cli import bench, plot, run, sweep, table, thresholds
+from scenarios.errors import EXIT_BAD_INPUT, ScenarioError
+
+COMMANDS: Registry = Registry("subcommand", "jungle.commands")
+"""name -> ``register(subparsers)`` adding the subcommand (``set_defaults(func=...)``)."""
+for _name, _mod in (("run", run), ("bench", bench), ("sweep", sweep), ("thresholds", thresholds), ("plot", plot),
+                    ("table", table)):
+    COMMANDS.register(_name, _mod.register)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jungle", description="Asynchronous Byzantine averaging-agreement and "
+                                "collaborative-learning simulator.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for register in COMMANDS.values():
+        register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except ScenarioError as exc:
+        print(f"jungle: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("jungle: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

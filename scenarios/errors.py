@@ -1,0 +1,14 @@
+"""The one error a user can cause: a bad scenario, argument or input file.
+
+Every ``ScenarioError`` message is one line naming the key (or argument, or file) to fix, what was
+given and what is allowed; the CLI prints it and exits with status 2.
+"""
+from __future__ import annotations
+
+
+class ScenarioError(ValueError):
+    """A bad scenario, argument or input file: the message names the key and what to change."""
+
+
+EXIT_BAD_INPUT = 2
+"""Exit status of the CLI for a :class:`ScenarioError`."""

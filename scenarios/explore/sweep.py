@@ -1,0 +1,362 @@
+"""Sweeps: run the Cartesian product of a grid file, in local processes or on a Dask cluster.
+
+A grid file is a scenario file in which any key may hold a list: every list-valued key is an axis
+and the sweep runs the product of the axes, times a list of seeds. The optional ``[sweep]`` table:
+
+  seeds    a list of seeds, or an integer k meaning seeds 1..k (default: ``scenario.seed`` or 1)
+  literal  dotted keys whose list value is one value, not an axis (e.g. ``["inputs.values"]``)
+
+Resumable: each run is stored as ``OUT/runs/<key>.json``, the key a hash of the resolved scenario
+(every default filled in, private ``_`` keys, ``scenario.name`` and ``scenario.description`` left
+out) and the seed. A sweep started again runs only the points whose JSON is missing; a run's JSON is
+written (atomically) as soon as that run finishes, so an interrupted sweep loses nothing finished.
+
+Output: ``OUT/runs/*.json`` (one result JSON per run) and ``OUT/results.csv`` (one row per grid
+point: every swept key, the seed, the run key, status, every check's verdict/measured/bound, the
+final D2, the trace digest).
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import itertools
+import json
+import math
+import multiprocessing as mp
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from scenarios.errors import ScenarioError
+from scenarios.report.plots import PlotsUnavailable, plot_sweep
+from scenarios.report.results import json_default
+from scenarios.run.execute import execute
+from scenarios.spec.files import load
+from scenarios.spec.resolve import resolve
+
+KEY_EXCLUDE = {("scenario", "name"), ("scenario", "description")}
+
+
+# ------------------------------------------------------------------------------------------------
+# grid expansion
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Point:
+    """One run of a sweep: the swept values, the seed, the resolved scenario (or why it is invalid)."""
+
+    values: dict[str, Any]
+    seed: int
+    cfg: dict[str, Any] | None
+    error: str | None = None
+    key: str = ""
+
+
+@dataclass
+class Grid:
+    base: dict[str, Any]
+    axes: list[tuple[str, list[Any]]]
+    seeds: list[int]
+    points: list[Point] = field(default_factory=list)
+
+    @property
+    def swept(self) -> list[str]:
+        return [k for k, _ in self.axes]
+
+
+def _seeds(spec: Any, default: int) -> list[int]:
+    if spec is None:
+        return [default]
+    if isinstance(spec, bool):
+        raise ScenarioError("sweep.seeds must be a list of seeds or a count")
+    if isinstance(spec, int):
+        if spec < 1:
+            raise ScenarioError(f"sweep.seeds = {spec}: a count must be >= 1")
+        return list(range(1, spec + 1))
+    if isinstance(spec, list) and spec and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in spec):
+        return list(spec)
+    raise ScenarioError(f"sweep.seeds must be a non-empty list of non-negative integers or a count, got {spec!r}")
+
+
+def axes_of(data: dict[str, Any], literal: Iterable[str] = ()) -> list[tuple[str, list[Any]]]:
+    """Every list-valued key (dotted), in file order, except the literal ones and private tables."""
+    lit = set(literal)
+    out = []
+    for table, values in data.items():
+        if table.startswith("_") or table == "sweep" or not isinstance(values, dict):
+            continue
+        for k, v in values.items():
+            dotted = f"{table}.{k}"
+            if isinstance(v, list) and dotted not in lit:
+                if not v:
+                    raise ScenarioError(f"{dotted} = []: an axis needs at least one value")
+                out.append((dotted, list(v)))
+    return out
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    table, _, key = dotted.partition(".")
+    data.setdefault(table, {})[key] = value
+
+
+def run_key(cfg: dict[str, Any]) -> str:
+    """Hash of the resolved scenario (canonical JSON) and its seed: the run's identity."""
+    pub = {}
+    for table, values in cfg.items():
+        if table.startswith("_"):
+            continue
+        if isinstance(values, dict):
+            values = {k: v for k, v in values.items() if (table, k) not in KEY_EXCLUDE}
+        pub[table] = values
+    text = json.dumps(pub, sort_keys=True, separators=(",", ":"), default=json_default, allow_nan=True)
+    h = hashlib.sha256(text.encode())
+    h.update(f"|seed={cfg['scenario']['seed']}".encode())
+    return h.hexdigest()[:24]
+
+
+def expand(data: dict[str, Any]) -> Grid:
+    """The grid's points, each resolved (or carrying the one-line error that made it invalid)."""
+    data = copy.deepcopy(data)
+    sw = data.pop("sweep", {}) or {}
+    if not isinstance(sw, dict):
+        raise ScenarioError("[sweep] must be a table")
+    default_seed = data.get("scenario", {}).get("seed", 1)
+    if isinstance(default_seed, list):
+        raise ScenarioError("scenario.seed cannot be a list in a grid: use [sweep] seeds = [...]")
+    seeds = _seeds(sw.get("seeds"), default_seed if isinstance(default_seed, int) else 1)
+    axes = axes_of(data, sw.get("literal", []))
+    grid = Grid(base=data, axes=axes, seeds=seeds)
+    keys = [k for k, _ in axes]
+    for combo in itertools.product(*[v for _, v in axes]):
+        values = dict(zip(keys, combo))
+        for seed in seeds:
+            d = copy.deepcopy(data)
+            for k, v in values.items():
+                _set(d, k, v)
+            try:
+                cfg = resolve(d, seed=seed)
+                grid.points.append(Point(values, seed, cfg, key=run_key(cfg)))
+            except ScenarioError as exc:
+                grid.points.append(Point(values, seed, None, error=str(exc)))
+    return grid
+
+
+def load_grid(path: str) -> Grid:
+    return expand(load(path))
+
+
+# ------------------------------------------------------------------------------------------------
+# running
+# ------------------------------------------------------------------------------------------------
+def run_one(cfg: dict[str, Any]) -> dict[str, Any]:
+    """One run, in whatever process or Dask worker executes it; returns a JSON-able result."""
+    result = execute(cfg, progress=False)
+    return json.loads(json.dumps(result, default=json_default, allow_nan=True))
+
+
+def _write_atomic(path: Path, result: dict[str, Any]) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(result, indent=1, default=json_default, allow_nan=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _load_done(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class SweepReport:
+    grid: Grid
+    out: Path
+    ran: list[str]
+    skipped: list[str]
+    invalid: int
+    results: dict[str, dict[str, Any]]
+    csv_path: Path
+
+
+def run_sweep(grid: Grid, out: str | Path, *, workers: int | None = None, dask: Any = None,
+              progress: bool = True, on_result: Callable[[str, dict[str, Any]], None] | None = None,
+              write_plots: bool = False) -> SweepReport:
+    """Run every missing point of ``grid`` into ``out``; ``dask`` is a scheduler address or a
+    ``distributed.Client``. ``on_result(key, result)`` is called after each finished run has been
+    saved (an exception it raises interrupts the sweep, as Ctrl-C does)."""
+    out = Path(out)
+    runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict[str, Any]] = {}
+    todo: dict[str, dict[str, Any]] = {}
+    skipped = []
+    for p in grid.points:
+        if p.cfg is None:
+            continue
+        done = _load_done(runs / f"{p.key}.json")
+        if done is not None:
+            results[p.key] = done
+            if p.key not in skipped:
+                skipped.append(p.key)
+        else:
+            todo.setdefault(p.key, p.cfg)
+    ran: list[str] = []
+
+    def finished(key: str, res: dict[str, Any]) -> None:
+        _write_atomic(runs / f"{key}.json", res)
+        results[key] = res
+        ran.append(key)
+        if on_result is not None:
+            on_result(key, res)
+
+    bar, task = _progress(progress, len(todo), len(skipped))
+    try:
+        if bar is not None:
+            bar.start()
+        if not todo:
+            pass
+        elif dask is not None:
+            _run_dask(todo, dask, finished, lambda: bar.advance(task) if bar else None)
+        elif (workers or os.cpu_count() or 1) <= 1 or len(todo) == 1:
+            for key, cfg in todo.items():
+                finished(key, run_one(cfg))
+                if bar:
+                    bar.advance(task)
+        else:
+            _run_processes(todo, workers or os.cpu_count() or 1, finished, lambda: bar.advance(task) if bar else None)
+    finally:
+        if bar is not None:
+            bar.stop()
+        csv_path = write_csv(grid, results, out / "results.csv")
+    if write_plots:
+        try:
+            plot_sweep(grid, results, out / "plots")
+        except PlotsUnavailable:
+            pass  # matplotlib is optional: the CSV and JSON results are written all the same
+    return SweepReport(grid, out, ran, skipped, sum(p.cfg is None for p in grid.points), results, csv_path)
+
+
+def _progress(enabled: bool, total: int, skipped: int):
+    if not enabled:
+        return None, None
+
+    bar = Progress(TextColumn("[bold]sweep[/] ({task.fields[skipped]} already done)"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    task = bar.add_task("sweep", total=total, skipped=skipped)
+    return bar, task
+
+
+def _run_processes(todo: dict[str, dict], workers: int, finished, tick) -> None:
+    ex = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"))
+    try:
+        pending = {ex.submit(run_one, cfg): key for key, cfg in todo.items()}
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda fu: pending[fu]):
+                key = pending.pop(fut)
+                finished(key, fut.result())
+                tick()
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
+
+
+DASK_CONNECT_TIMEOUT = 60
+"""Seconds to reach the scheduler (a cold cluster on a busy machine can take longer than dask's 30 s)."""
+
+
+def _run_dask(todo: dict[str, dict], dask: Any, finished, tick) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ModuleNotFoundError as exc:
+        raise ScenarioError("--dask needs the dask extra: pip install 'jungle[dask]'") from exc
+    own = not isinstance(dask, Client)
+    try:
+        client = Client(dask, timeout=DASK_CONNECT_TIMEOUT) if own else dask
+    except (OSError, TimeoutError) as exc:
+        raise ScenarioError(f"--dask {dask!r}: cannot reach the scheduler ({exc})") from None
+    try:
+        futs = [client.submit(run_one, cfg, key=f"jungle-run-{key}", pure=False) for key, cfg in todo.items()]
+        names = {f.key: k for f, k in zip(futs, todo)}
+        try:
+            for fut in as_completed(futs):
+                finished(names[fut.key], fut.result())
+                tick()
+        except BaseException:
+            client.cancel(futs)
+            raise
+    finally:
+        if own:
+            client.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# the tidy table
+# ------------------------------------------------------------------------------------------------
+def _cell(v: Any) -> Any:
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else str(v)
+    if isinstance(v, (list, dict)):
+        return json.dumps(v)
+    if v is None:
+        return ""
+    return v
+
+
+def result_row(result: dict[str, Any]) -> dict[str, Any]:
+    """The measured part of one result: every check's verdict, measured value and bound, final D2."""
+    row: dict[str, Any] = {}
+    for name, c in (result.get("checks") or {}).items():
+        if isinstance(c, dict):
+            row[f"{name}.holds"] = c.get("holds")
+            if "measured" in c:
+                row[f"{name}.measured"] = c.get("measured")
+            if "bound" in c:
+                row[f"{name}.bound"] = c.get("bound")
+    its = result.get("iterations") or []
+    if its:
+        row["iterations"] = its[-1].get("iteration")
+        row["final_diameter"] = its[-1].get("diameter")
+        row["initial_diameter"] = its[0].get("diameter")
+    row["steps"] = result.get("steps")
+    row["wall_seconds"] = result.get("wall_seconds")
+    row["digest"] = result.get("trace_digest")
+    return row
+
+
+def table_rows(grid: Grid, results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for p in grid.points:
+        row: dict[str, Any] = dict(p.values)
+        row["seed"] = p.seed
+        row["key"] = p.key
+        if p.cfg is None:
+            row["status"] = "invalid"
+            row["error"] = p.error
+        elif p.key in results:
+            row["status"] = "done"
+            row.update(result_row(results[p.key]))
+        else:
+            row["status"] = "missing"
+        rows.append(row)
+    return rows
+
+
+def write_csv(grid: Grid, results: dict[str, dict[str, Any]], path: Path) -> Path:
+    rows = table_rows(grid, results)
+    cols: list[str] = list(grid.swept) + ["seed", "key", "status"]
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _cell(r.get(k)) for k in cols})
+    return path

@@ -1,0 +1,1 @@
+"""Reporting results: the text summary, result files (JSON) and plots (PNG/SVG)."""

@@ -1,0 +1,41 @@
+"""The protocol adapter of "iterate a rule" (ICwTM, MDA, CVA, any rule), and the base of every
+adapter: how to build each honest node's machine, the message schemas the validator enforces, the
+attacks aimed at it, and checks run on the finished run.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from agreement.iterate import VEC, IterateRule
+from agreement.rules import get_rule
+from net.validate import VECTOR
+from nodes.attacks import ATTACKS
+
+
+class Protocol:
+    name = "iterate"
+    record_trace = False
+
+    def __init__(self, cfg: dict[str, Any]):
+        self.cfg = cfg
+
+    def schemas(self, d: int) -> dict[str, dict[str, Any]]:
+        return {VEC: {"x": VECTOR}}
+
+    def machine(self, node: int, x0: np.ndarray, on_vector: Callable) -> Any:
+        s, a = self.cfg["system"], self.cfg["algorithm"]
+        return IterateRule(node, x0, n=s["n"], f=s["f"], q=s["q"], rule=get_rule(a["rule"]),
+                           iterations=a["iterations"], include_self=s["include_self"], on_vector=on_vector)
+
+    def attacks(self):
+        return ATTACKS
+
+    def post_checks(self, sim) -> dict[str, Any]:
+        """Checks computed from the finished run; an attack may contribute its own (``post_checks``)."""
+        hook = getattr(getattr(sim.adversary, "attack", None), "post_checks", None)
+        return dict(hook(sim)) if hook is not None else {}
+
+    def extra_results(self, sim) -> dict[str, Any]:
+        return {}
