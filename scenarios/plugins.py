@@ -45,6 +45,8 @@ def load_group(registry: Registry) -> None:
             obj = ep.load()
         except Exception as exc:  # a broken third-party package: one line, not a traceback
             raise ScenarioError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
+        if isinstance(obj, type) and "name" not in vars(obj):
+            obj.name = ep.name  # attacks and schedules report their name (e.g. Schedule.describe)
         registry.register(ep.name, obj)
 
 

@@ -322,7 +322,7 @@ def _run_growth(quick):
 
 
 def register_sections(add_section) -> None:
-    """Add the simulator sections to ``jungle bench`` (see scenarios/cmd_bench.py)."""
+    """Add the simulator sections to ``jungle bench`` (see scenarios/cli/bench.py)."""
     add_section("messages", _run_messages, _render_messages, group="sim")
     add_section("network", _run_network, _render_network, group="sim")
     add_section("end_to_end", _run_e2e, _render_e2e, group="sim")

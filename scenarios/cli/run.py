@@ -12,6 +12,9 @@ from scenarios.spec.files import builtin_names, load
 
 
 def cmd_list(args) -> int:
+    if args.names:
+        print("\n".join(builtin_names()))
+        return 0
     table = Table(show_header=True)
     table.add_column("scenario")
     table.add_column("kind")
@@ -52,6 +55,7 @@ def cmd_run(args) -> int:
 
 def register(sub) -> None:
     sp = sub.add_parser("list", help="the built-in scenarios")
+    sp.add_argument("--names", action="store_true", help="only the names, one per line (for scripts)")
     sp.set_defaults(func=cmd_list)
     sp = sub.add_parser("run", help="run a scenario (built-in name or TOML file)")
     sp.add_argument("scenario")
