@@ -1,9 +1,16 @@
 """The adversarial network: liveness under every schedule, determinism, the verdict cache."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from net.pool import Delivery
 from net.schedules import SCHEDULES, Schedule
+from scenarios.errors import ScenarioError
 from scenarios.run.agreement import run_agreement, run_agreement_async
+from scenarios.run.execute import execute, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CORE_SCHEDULES = ["fifo", "random", "starve", "partition", "byzantine-first"]
 
@@ -61,7 +68,6 @@ class Liar(Schedule):
     name = "liar"
 
     def pick(self):
-        from net.pool import Delivery
         return Delivery((0, 0, 1), 0, 1, "VEC", 0, 0, b"junk")
 
 
@@ -91,9 +97,24 @@ def test_each_distinct_message_is_verified_once(make_scenario):
     assert m["delivered"] > 3 * m["signature_verifications"]
 
 
-def test_stalled_run_is_reported_not_hung(make_scenario):
-    # q = h with include_self = False cannot be gathered: resolve refuses it up front...
-    from scenarios.errors import ScenarioError
+def test_a_real_stall_is_reported_not_hung():
+    """Broadcast-based agreement at n = 3f (f = 2, below Theorem 6's n >= 3f + 1): the search
+    adversary's withheld echoes leave honest nodes unable to deliver n - f values. The run ends (no
+    hang), says it stalled, and termination FAILS with how many honest nodes finished."""
+    cfg = prepare(str(ROOT / "docs" / "thresholds" / "counterexamples" / "broadcast-f2-n6-search.toml"), [], None)
+    r = execute(cfg, progress=False)
+    assert r["stalled"]
+    term = r["checks"]["termination"]
+    assert term["holds"] is False and term["measured"] < term["bound"] == cfg["system"]["h"]
+
+
+def test_the_step_cap_is_a_reported_stall(make_scenario):
+    r = run_agreement(small(make_scenario, run={"max_steps": 50}))
+    assert r["stalled"] and r["steps"] == 50 and r["checks"]["termination"]["holds"] is False
+
+
+def test_an_ungatherable_q_is_refused_before_running(make_scenario):
+    # q = h with include_self = False cannot be gathered when the Byzantine nodes are silent
     with pytest.raises(ScenarioError, match="system.q"):
         small(make_scenario, system={"include_self": False, "q": 9})
 
