@@ -36,6 +36,7 @@ from net.validate import VECTOR, Verifier
 from scenarios.run.agreement import agreement_result, prepare_agreement, run_agreement
 from scenarios.run.simulate import run_async
 from scenarios.spec.resolve import resolve
+from scenarios.spec.schema import Scenario
 
 
 def _best(fn, repeat: int) -> float:
@@ -78,7 +79,7 @@ def bench_messages(dims=(10, 1_000, 100_000), count: int = 200) -> dict[str, Any
 
 # 2 --------------------------------------------------------------------------------------------
 def _icwtm_cfg(n: int, f: int, d: int, *, t: int = 3, iterations: int | None = None, dispatch: str = "tasks",
-               attack: str = "none", schedule: str = "random", seed: int = 1) -> dict[str, Any]:
+               attack: str = "none", schedule: str = "random", seed: int = 1) -> Scenario:
     alg = {"name": "icwtm", "t": t, "allow_below_threshold": True}
     if iterations is not None:
         alg["iterations"] = iterations
@@ -122,9 +123,9 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
     for dispatch in ("tasks", "inline"):
         cfg = _icwtm_cfg(n, f, d, t=t, iterations=iterations, dispatch=dispatch)
         sim, recorder, protocol = prepare_agreement(cfg)
-        rule = get_rule(cfg["algorithm"]["rule"])
-        q = cfg["system"]["q"]
-        expected = cfg["system"]["h"] * cfg["algorithm"]["iterations"]
+        rule = get_rule(cfg.algorithm.rule)
+        q = cfg.system.q
+        expected = cfg.system.h * cfg.algorithm.iterations
         keep = max(1, sample_budget_bytes // (q * d * 8))
         stride = max(1, -(-expected // keep))
         sample: list[list[np.ndarray]] = []
@@ -151,7 +152,7 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
         per_eval = (time.perf_counter() - t0) / max(1, len(sample))
         floor = per_eval * count[0]
         out[dispatch] = {"wall_seconds": wall, "floor_seconds": floor, "ratio": wall / floor,
-                         "iterations": cfg["algorithm"]["iterations"], "deliveries": r["steps"],
+                         "iterations": cfg.algorithm.iterations, "deliveries": r["steps"],
                          "rule_evaluations": count[0], "timed_alone": len(sample), "digest": r["trace_digest"],
                          "contraction": r["checks"]["contraction"]["holds"]}
         del sample, sim
