@@ -23,8 +23,8 @@ async def test_every_schedule_terminates(make_scenario, schedule, attack):
     r = await run_agreement_async(cfg)
     assert not r["stalled"]
     assert r["checks"]["termination"]["holds"]
-    assert r["iterations"][-1]["iteration"] == cfg["algorithm"]["iterations"]
-    assert r["iterations"][-1]["nodes"] == cfg["system"]["h"]
+    assert r["iterations"][-1]["iteration"] == cfg.algorithm.iterations
+    assert r["iterations"][-1]["nodes"] == cfg.system.h
 
 
 @pytest.mark.parametrize("schedule", sorted(set(SCHEDULES) - set(CORE_SCHEDULES)))
@@ -36,7 +36,7 @@ async def test_plugin_schedules_terminate(make_scenario, schedule):
 async def test_liveness_without_own_vector(make_scenario):
     cfg = small(make_scenario, system={"include_self": False}, adversary={"schedule": "starve"},
                 algorithm={"allow_below_threshold": True})
-    assert cfg["system"]["q"] == cfg["system"]["h"] - 1
+    assert cfg.system.q == cfg.system.h - 1
     r = await run_agreement_async(cfg)
     assert r["checks"]["termination"]["holds"] and r["include_self"] is False
 
@@ -85,7 +85,7 @@ def test_each_distinct_message_is_verified_once(make_scenario):
     # silent adversary: the only messages are honest broadcasts, each reaching h - 1 honest nodes
     cfg = small(make_scenario, adversary={"attack": "silent", "schedule": "fifo"})
     r = run_agreement(cfg)
-    h, N = cfg["system"]["h"], cfg["algorithm"]["iterations"]
+    h, N = cfg.system.h, cfg.algorithm.iterations
     m = r["messages"]
     assert m["signature_verifications"] <= h * N  # at most one per honest broadcast
     assert m["delivered"] > 3 * m["signature_verifications"]
