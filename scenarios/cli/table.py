@@ -32,6 +32,7 @@ from scenarios.report.files import read_table
 from scenarios.report.results import dump_json
 from scenarios.run.execute import prepare
 from scenarios.run.learn import run_learn
+from scenarios.spec.resolve import check_algorithm
 
 DEFAULT_ATTACKS = ("alie", "foe", "sf", "lf", "mimic", "gaussian", "split", "equivocate", "alie-opt", "foe-opt")
 QUICK_ATTACKS = ("alie", "foe", "sf", "lf", "mimic")
@@ -141,8 +142,8 @@ def cmd_table(args) -> int:
         if a not in ATTACKS:
             raise ScenarioError(f"--attacks: unknown attack {a!r}; known: {', '.join(sorted(ATTACKS))}")
     for r in rows:  # fail fast on a bad row or override, with the one-line message
-        extra = [f"algorithm.name=\"{r}\"", "algorithm.allow_below_threshold=true"]
-        prepare(args.scenario, sets + extra, 0)
+        check_algorithm(r, key="--rows")
+        prepare(args.scenario, sets + [f"algorithm.name=\"{r}\"", "algorithm.allow_below_threshold=true"], 0)
     jobs = []
     for seed in range(1, seeds + 1):
         for row in rows:

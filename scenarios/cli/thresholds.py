@@ -5,8 +5,6 @@ import argparse
 
 from rich.console import Console
 
-from agreement.registry import UnknownName
-from agreement.rules import get_rule
 from net.schedules import SCHEDULES
 from nodes.attacks import ATTACKS, BROADCAST_ATTACKS
 from scenarios.cli.args import int_list, name_list, non_negative_int, output_dir, output_file, positive_int, seed_list
@@ -14,7 +12,7 @@ from scenarios.errors import ScenarioError
 from scenarios.explore.thresholds import Options, markdown, print_table, run_thresholds, save_json
 from scenarios.report.plots import save, thresholds_figure
 from scenarios.spec.inputs import kinds
-from scenarios.spec.resolve import DEFAULT_RULE
+from scenarios.spec.resolve import DEFAULT_RULE, check_algorithm
 from scenarios.spec.schema import MAX_T
 
 
@@ -51,11 +49,7 @@ def register(sub) -> None:
 def _check_names(args) -> None:
     """Every name given is known (one line naming the option and the closest name otherwise)."""
     for a in args.algorithms:
-        if a not in DEFAULT_RULE:
-            try:
-                get_rule(a)
-            except UnknownName as exc:
-                raise ScenarioError(f"--algorithms {a!r}: {exc}") from None
+        check_algorithm(a, key="--algorithms")
     for option, names, known in (("--attacks", args.attacks, {**ATTACKS, **BROADCAST_ATTACKS}),
                                  ("--schedules", args.schedules, SCHEDULES), ("--inputs", args.inputs, kinds())):
         for name in names or []:

@@ -109,24 +109,24 @@ def _system(spec: SystemSpec, learn: LearnTable | None) -> System:
     return System(n=n, f=f, q=q, dim=dim, include_self=spec.include_self, h=h)
 
 
-def _rule_name(spec: AlgorithmSpec) -> str:
-    """The rule the algorithm iterates, checked against the rule registries (``pre+rule`` too)."""
-    name = spec.name
+def check_algorithm(name: str, rule: str | None = None, key: str = "algorithm.name") -> str:
+    """The rule algorithm ``name`` iterates (``rule`` when given), checked against the rule
+    registries (``pre+rule`` too); a name that is neither an algorithm nor a rule is one line naming
+    the closest of both."""
     known = name in DEFAULT_RULE or name in PROTOCOLS
-    rule = spec.rule or DEFAULT_RULE.get(name, name)
-    key = "algorithm.rule" if spec.rule else "algorithm.name"
+    rule_name = rule or DEFAULT_RULE.get(name, name)
+    key = "algorithm.rule" if rule else key
     try:
-        get_rule(rule)
+        get_rule(rule_name)
     except UnknownName as exc:
-        if key == "algorithm.name" and not known and "+" not in rule:
-            names = [*DEFAULT_RULE, *sorted(PROTOCOLS), *sorted(RULES)]
-            hint = closest(rule, names)
-            raise ScenarioError(f"algorithm.name = {rule!r} is neither an algorithm nor a rule"
+        if not rule and not known and "+" not in rule_name:
+            hint = closest(rule_name, [*DEFAULT_RULE, *sorted(PROTOCOLS), *sorted(RULES)])
+            raise ScenarioError(f"{key} = {rule_name!r} is neither an algorithm nor a rule"
                                 f"{f' (did you mean {hint!r}?)' if hint else ''}; algorithms: "
                                 f"{', '.join(DEFAULT_RULE)}; rules: {', '.join(sorted(RULES))} (and pre+rule with "
                                 f"pre in {', '.join(sorted(PRE_AGGREGATIONS))})") from None
-        raise ScenarioError(f"{key} = {rule!r}: {exc}") from None
-    return rule
+        raise ScenarioError(f"{key} = {rule_name!r}: {exc}") from None
+    return rule_name
 
 
 def _iterations(spec: AlgorithmSpec, th, q: int, f: int, h: int) -> tuple[int, str]:
@@ -145,7 +145,7 @@ def _iterations(spec: AlgorithmSpec, th, q: int, f: int, h: int) -> tuple[int, s
 
 def _algorithm(spec: AlgorithmSpec, s: System) -> Algorithm:
     """The rule, the theory (computed once, with the resolved d), the threshold and the iterations."""
-    rule = _rule_name(spec)
+    rule = check_algorithm(spec.name, spec.rule)
     try:
         protocol_class(spec.name).check_rule(get_rule(rule), s.q, s.f)
     except (ValueError, ArithmeticError) as exc:

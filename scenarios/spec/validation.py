@@ -48,9 +48,10 @@ def closest(name: str, known: Iterable[str]) -> str | None:
 
 
 def _is_tag(p: Any) -> bool:
-    """pydantic's names of union members in an error location (``int``, ``list[int]``, ...)."""
+    """pydantic's names of union members in an error location (``int``, ``list[int]``,
+    ``constrained-int``, ...): not part of the key."""
     return isinstance(p, str) and (p in ("int", "float", "str", "bool", "none", "list", "dict")
-                                   or "[" in p or p.startswith("function-"))
+                                   or "[" in p or p.startswith(("function-", "constrained-")))
 
 
 def _dotted(prefix: str, loc: tuple) -> str:
@@ -119,30 +120,30 @@ def describe(err: Mapping[str, Any], model: type[BaseModel], prefix: str = "") -
     loc = tuple(err.get("loc", ()))
     key = _dotted(prefix, loc) or prefix or "the scenario"
     kind = err.get("type", "")
-    given = err.get("input")
+    given, ctx = err.get("input"), err.get("ctx", {})
     if kind == "extra_forbidden":
         table = _dotted(prefix, loc[:-1])
-        where = f"[{table}] keys" if table else "tables"
         if not table:
-            return unknown_key(f"[{loc[-1]}]", [f"[{k}]" for k in model.model_fields], where).replace(
+            return unknown_key(f"[{loc[-1]}]", [f"[{k}]" for k in model.model_fields], "tables").replace(
                 "is not a known key", "is not a known table")
-        return unknown_key(key, _keys_of(model, loc), where)
+        return unknown_key(key, _keys_of(model, loc), f"[{table}] keys")
     if kind == "missing":
         return f"{key} is required"
     if kind == "literal_error":
-        return f"{key} = {short(given)}: expected one of {err.get('ctx', {}).get('expected', '')}"
+        return f"{key} = {short(given)}: expected one of {ctx.get('expected', '')}"
     if kind in _BOUNDS:
-        bound = next(iter(err.get("ctx", {}).values()), "")
-        return f"{key} = {short(given)}: must be {_BOUNDS[kind]} {bound}"
-    if kind in ("too_short", "too_long"):
-        ctx = err.get("ctx", {})
-        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        return f"{key} = {short(given)}: must have {'at least' if kind == 'too_short' else 'at most'} {n} item(s)"
-    what = _TYPES.get(kind, str(err.get("msg", "invalid")).lower())
+        return f"{key} = {short(given)}: must be {_BOUNDS[kind]} {next(iter(ctx.values()), '')}"
+    if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
+        n = ctx.get("min_length", ctx.get("max_length"))
+        if kind == "string_too_short" and n == 1:
+            return f"{key} = {short(given)}: must not be empty"
+        return f"{key} = {short(given)}: must have {'at least' if 'short' in kind else 'at most'} {n} item(s)"
+    if kind == "string_pattern_mismatch":
+        info = _field(model, loc)
+        return f"{key} = {short(given)}: expected {info.description if info and info.description else ctx.get('pattern')}"
     if kind == "value_error":
-        what = str(err.get("ctx", {}).get("error", what))
-    allowed = _allowed(_field(model, loc)) if kind in _TYPES else ""
-    return f"{key} = {short(given)}: {what}" + (f" (allowed: {allowed})" if allowed else "")
+        return f"{key} = {short(given)}: {ctx.get('error', err.get('msg', 'invalid'))}"
+    return f"{key} = {short(given)}: {_TYPES.get(kind, err.get('msg', 'invalid'))}"
 
 
 def validated(model: type[M], data: Any, prefix: str = "") -> M:
@@ -156,14 +157,22 @@ def validated(model: type[M], data: Any, prefix: str = "") -> M:
 
 
 def one_line(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> str:
-    """The one-line message of a ``ValidationError`` (see :func:`validated`)."""
+    """The one-line message of a ``ValidationError`` (see :func:`validated`): the first error, the
+    types a union accepts joined with "or", the field's bounds, and how many other errors there are."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
-    key = _dotted(prefix, tuple(first.get("loc", ())))
+    top = _dotted(prefix, tuple(errors[0].get("loc", ())))
+    # within one key, the most specific error: [1, 'x'] for "int | list[int]" is about 'x', not the list
+    first = max((e for e in errors if _dotted(prefix, tuple(e.get("loc", ()))).startswith(top)),
+                key=lambda e: len(_dotted(prefix, tuple(e.get("loc", ())))))
+    loc = tuple(first.get("loc", ()))
+    key = _dotted(prefix, loc)
     same = [e for e in errors if _dotted(prefix, tuple(e.get("loc", ()))) == key]
-    line = describe(first, model, prefix)
-    alts = [_TYPES[e["type"]] for e in same[1:] if e["type"] in _TYPES]
-    if alts and first["type"] in _TYPES:
-        line += "".join(f" or {a.removeprefix('expected ')}" for a in dict.fromkeys(alts))
-    rest = len(errors) - len(same)
+    types = list(dict.fromkeys(_TYPES[e["type"]].removeprefix("expected ") for e in same if e["type"] in _TYPES))
+    if first["type"] in _TYPES:
+        line = f"{key or prefix or 'the scenario'} = {short(first.get('input'))}: expected {' or '.join(types)}"
+        allowed = _allowed(_field(model, loc))
+        line += f" (allowed: {allowed})" if allowed else ""
+    else:
+        line = describe(first, model, prefix)
+    rest = len({k for k in (_dotted(prefix, tuple(e.get("loc", ()))) for e in errors) if not k.startswith(top)})
     return line + (f" (and {rest} more error{'s' if rest > 1 else ''})" if rest else "")
