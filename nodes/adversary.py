@@ -46,6 +46,9 @@ from net.network import Network
 from net.params import PluginParams, params_of
 from nodes.context import AttackContext
 
+SEEN_WINDOW = 2
+"""Rounds per instance of honest vectors the adversary keeps by default (``seen``)."""
+
 
 class Attack:
     name = "base"
@@ -90,7 +93,7 @@ class Adversary:
         self.history: list[tuple[int, Envelope, bytes]] = []
         """Every honest message observed: (sender, envelope, signed bytes), for replays."""
         self.keep_history = False
-        self.seen_window = int(seen_window or getattr(attack, "seen_window", None) or 2)
+        self.seen_window = int(seen_window or getattr(attack, "seen_window", None) or SEEN_WINDOW)
         """How many recent rounds per instance ``seen`` keeps (``adversary.seen_window``)."""
         self._newest: dict[int, int] = {}
         self._signed: dict[bytes, bytes] = {}

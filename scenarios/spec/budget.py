@@ -24,6 +24,7 @@ Everything is computed in closed form (no loop over rounds or iterations), so a 
 from __future__ import annotations
 
 from agreement.learn import PHASE_GRAD, PHASE_PARAM
+from nodes.adversary import SEEN_WINDOW
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import protocol_class
 from scenarios.spec.learn import iterations_fn
@@ -37,8 +38,6 @@ DELIVERY_OVERHEAD = 300
 FLOAT = 8
 """Bytes of a float64."""
 MIB = 1 << 20
-DEFAULT_SEEN_WINDOW = 2
-"""Rounds of honest vectors the adversary keeps by default (``nodes.adversary``)."""
 
 
 def _iterations(scenario) -> int:
@@ -62,7 +61,7 @@ def estimate(scenario) -> dict[str, int]:
     writes = getattr(attack, "observes", True)  # an attack that reads nothing (silence) writes nothing
     vector = FLOAT * s.dim
     in_flight = (honest + (byzantine if writes else 0)) * (vector + MESSAGE_OVERHEAD) + per_iteration * DELIVERY_OVERHEAD
-    window = adv.seen_window or getattr(attack, "seen_window", None) or DEFAULT_SEEN_WINDOW
+    window = adv.seen_window or getattr(attack, "seen_window", None) or SEEN_WINDOW
     seen = min(window, iterations + 1) * s.h * vector if writes else 0
     memory = ROUNDS_IN_FLIGHT * in_flight + seen + s.h * vector
     return {"deliveries": per_iteration * iterations, "memory_bytes": memory, "iterations": iterations,

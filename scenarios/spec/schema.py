@@ -42,9 +42,12 @@ DEFAULT_MAX_STEPS = 50_000_000
 DEFAULT_MEMORY_MIB = 2048
 """``run.memory_budget_mib``: the memory a run may need, estimated before it starts."""
 
-Name = Annotated[str, Field(min_length=1)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=1)]
 Finite = Annotated[float, Field(ge=-MAX_INPUT, le=MAX_INPUT)]
+MAX_LEARN = 1e6
+"""Largest value of a LEARN knob (eta, delta, theta_1's scale, noise, ...): beyond it the honest
+parameters overflow float64 within a few rounds and every honest message would be refused."""
 
 
 class Table(BaseModel):
@@ -124,16 +127,17 @@ class LearnTable(Table):
 
     workload: Name = "quadratic"
     rounds: int = Field(30, ge=1, description="T, the number of LEARN rounds")
-    delta: float = Field(1.0, gt=0.0)
-    eta: float | None = Field(None, gt=0.0, description="default delta / (12 L) (Algorithm 1, line 2)")
+    delta: float = Field(1.0, gt=0.0, le=MAX_LEARN)
+    eta: float | None = Field(None, gt=0.0, le=MAX_LEARN, description="default delta / (12 L) (Algorithm 1, line 2)")
     batch: Literal["full", "growing"] = "full"
-    batch0: float = Field(8.0, gt=0.0)
-    noise: float = Field(0.0, ge=0.0)
-    alpha: float = Field(1.0, gt=0.0)
-    lam: float = Field(1e-3, ge=0.0)
-    hetero: float = Field(1.0, ge=0.0)
+    batch0: float = Field(8.0, gt=0.0, le=MAX_LEARN)
+    noise: float = Field(0.0, ge=0.0, le=MAX_LEARN)
+    alpha: float = Field(1.0, gt=0.0, le=MAX_LEARN)
+    lam: float = Field(1e-3, ge=0.0, le=MAX_LEARN)
+    hetero: float = Field(1.0, ge=0.0, le=MAX_LEARN)
     samples: int = Field(40, ge=1, le=10**6)
-    init_scale: float | None = Field(None, ge=0.0, description="default: the workload's (1, or 0.01 for digits)")
+    init_scale: float | None = Field(None, ge=0.0, le=MAX_LEARN,
+                                     description="default: the workload's (1, or 0.01 for digits)")
     output: Literal["random", "last"] = "last"
     avg_iterations: Literal["log2", "theory"] = "log2"
     alone: bool = True
