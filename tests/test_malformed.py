@@ -77,6 +77,7 @@ FILES = {
     "result-list.json": json.dumps([1, 2]),
     "result-shape.json": json.dumps({"scenario": {}, "seed": "x"}),
     "a-file": "x",
+    "newline-key.toml": _toml('"n\\nx" = 5\n'),
 }
 
 
@@ -224,6 +225,7 @@ CASES = [
     ("param-of-another-attack", s("adversary.noise_scale=2"), "is a parameter of attack 'noise'"),
     ("unknown-table-set", s("sytem.n=5"), "did you mean [system]?"),
     ("unknown-table-file", ["run", "{d}/unknown-table.toml"], "did you mean [system]?"),
+    ("newline-in-key", ["run", "{d}/newline-key.toml"], "is not a known key"),
     ("unknown-schedule-param", ["run", "{d}/grups.toml"], "did you mean adversary.schedule_params.groups?"),
     ("learn-in-agreement", s("learn.rounds=5"), "[learn] is only read"),
     # --- names checked against the registries, closest name suggested ----------------------------

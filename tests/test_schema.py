@@ -146,3 +146,51 @@ def test_file_data_round_trips_through_resolution():
         sc = prepare(name)
         again = resolve(sc.file_data())
         assert again.as_json() == sc.as_json(), name
+
+
+def test_a_plugin_attack_declares_and_receives_its_own_parameters():
+    """A third-party attack declares its [adversary] keys as a Params model: they are typed and
+    checked like jungle's own, reach the attack as a read-only object, and appear in the schema."""
+    import numpy as np
+
+    from net.params import PluginParams
+    from nodes.adversary import Attack
+    from nodes.attacks import ATTACKS
+    from scenarios.errors import ScenarioError
+    from scenarios.run.agreement import run_agreement
+    from scenarios.spec.resolve import resolve
+
+    got = []
+
+    class Shift(Attack):
+        name = "shift-test"
+
+        class Params(PluginParams):
+            shift: float = 1.0
+
+        def write(self, b, r, instance, round_):
+            got.append(self.adv.params.shift)
+            return [self.vec(b, instance, round_, np.full(self.adv.d, self.adv.params.shift))]
+
+    base = {"system": {"n": 6, "f": 1, "dim": 2}, "algorithm": {"name": "icwtm", "t": 1},
+            "adversary": {"attack": "shift-test", "schedule": "fifo"}}
+    with ATTACKS.temporarily("shift-test", Shift):
+        sc = resolve({**base, "adversary": {**base["adversary"], "shift": 2.5}})
+        assert sc.adversary.params.shift == 2.5 and sc.as_json()["adversary"]["shift"] == 2.5
+        assert "shift" in scenario_schema()["$defs"]["Adversary"]["properties"]
+        run_agreement(sc)
+        assert got and set(got) == {2.5}
+        with pytest.raises(ScenarioError, match="adversary.shift = 'far': expected a number"):
+            resolve({**base, "adversary": {**base["adversary"], "shift": "far"}})
+        with pytest.raises(ScenarioError, match="did you mean adversary.shift"):
+            resolve({**base, "adversary": {**base["adversary"], "shfit": 1.0}})
+        assert resolve(base).adversary.params.shift == 1.0  # the default, declared once by the plugin
+
+
+def test_nothing_below_scenarios_reads_a_config_dict():
+    """The resolved scenario stays in scenarios/: agreement/, net/ and nodes/ get typed values."""
+    for top in ("agreement", "net", "nodes"):
+        for path in (ROOT / top).rglob("*.py"):
+            text = path.read_text()
+            for needle in ('cfg[', '"cfg"', "_learn", ".cfg", "params.get("):
+                assert needle not in text, (path, needle)

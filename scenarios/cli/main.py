@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except ScenarioError as exc:
-        print(f"jungle: error: {exc}", file=sys.stderr)
+        # one line, whatever a file's keys or a plugin's message hold
+        print(f"jungle: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("jungle: interrupted", file=sys.stderr)
