@@ -59,7 +59,7 @@ FILES = {
     "compare-empty.toml": _toml('[compare]\nkey = "algorithm.name"\nvalues = []\n'),
     "compare-key.toml": _toml('[compare]\nkey = "nodot"\nvalues = [1]\n'),
     "compare-bad-variant.toml": _toml('[compare]\nkey = "algorithm.name"\nvalues = ["icwtm", "bogus"]\n'),
-    "compare-stray-set.toml": _toml('[compare]\nkey = "algorithm.name"\nvalues = ["icwtm"]\n[compare.set]\nmda = ["system.n=13"]\n'),
+    "compare-set-entry.toml": _toml('[compare]\nkey = "algorithm.name"\nvalues = ["icwtm"]\n[compare.set]\nicwtm = 5\n'),
     "compare-not-table.toml": "compare = 5\n" + BASE,
     "table-not-table.toml": "system = 5\n",
     "unknown-table.toml": _toml("[sytem]\nn = 5\n"),
@@ -267,7 +267,7 @@ CASES = [
     ("compare-values-empty", ["run", "{d}/compare-empty.toml"], "compare.values"),
     ("compare-key-nodot", ["run", "{d}/compare-key.toml"], "compare.key = 'nodot': expected TABLE.KEY"),
     ("compare-bad-variant", ["run", "{d}/compare-bad-variant.toml"], "[compare] algorithm.name = 'bogus'"),
-    ("compare-stray-set", ["run", "{d}/compare-stray-set.toml"], "compare.set"),
+    ("compare-set-entry", ["run", "{d}/compare-set-entry.toml"], "compare.set.icwtm = 5: expected a list"),
     ("compare-not-table", ["run", "{d}/compare-not-table.toml"], "compare = 5: expected a table"),
     # --- scenario files and --set --------------------------------------------------------------------
     ("scenario-directory", ["run", "{d}/adir.toml"], "is a directory"),

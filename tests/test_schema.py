@@ -194,3 +194,22 @@ def test_nothing_below_scenarios_reads_a_config_dict():
             text = path.read_text()
             for needle in ('cfg[', '"cfg"', "_learn", ".cfg", "params.get("):
                 assert needle not in text, (path, needle)
+
+
+def test_inputs_path_is_relative_to_the_scenario_file(tmp_path, monkeypatch):
+    import numpy as np
+
+    from scenarios.run.execute import execute, prepare
+
+    sub = tmp_path / "here"
+    sub.mkdir()
+    x = np.arange(10, dtype=np.int64).reshape(5, 2)  # integers are numbers too
+    np.save(sub / "x.npy", x)
+    (sub / "s.toml").write_text('[system]\nn = 6\nf = 1\ndim = 2\n[algorithm]\nt = 1\n'
+                                '[inputs]\nkind = "file"\npath = "x.npy"\n[adversary]\nattack = "silent"\n')
+    monkeypatch.chdir(tmp_path)  # not the scenario's directory
+    sc = prepare(str(sub / "s.toml"))
+    assert sc.inputs.path == str((sub / "x.npy").resolve())
+    r = execute(sc, progress=False)
+    assert r["scenario"]["inputs"]["path"] == sc.inputs.path
+    assert r["iterations"][0]["diameter"] > 0

@@ -5,8 +5,9 @@ one key and reports them side by side::
     key = "algorithm.name"
     values = ["icwtm", "mda", "cva"]
 
-    [compare.set]            # optional: more overrides per value (the value as text)
-    "mda" = ["system.n=13"]
+    [compare.set]            # optional: more overrides per value (the value as text); entries for
+    "mda" = ["system.n=13"]  # values not in ``values`` are unused (``--set compare.values=[...]``
+                             # may run a subset)
 
 The result is the first variant's result (so every key of the result contract is there) plus
 ``variants``: one full result per value, in order, and ``compare``: the table that was asked.
@@ -24,10 +25,6 @@ from scenarios.spec.schema import CompareTable
 def resolve_variants(data: Mapping[str, Any], compare: CompareTable,
                      resolve: Callable[[dict[str, Any]], Any]) -> list[Any]:
     """Each variant of ``data`` (the file's tables without ``[compare]``), resolved by ``resolve``."""
-    keys = {str(v) for v in compare.values}
-    stray = sorted(set(compare.set) - keys)
-    if stray:
-        raise ScenarioError(f"compare.set has an entry for {stray[0]!r}, which is not one of compare.values")
     table, _, key = compare.key.partition(".")
     out = []
     for v in compare.values:
