@@ -1,5 +1,4 @@
 """The adversarial network: liveness under every schedule, determinism, the verdict cache."""
-import numpy as np
 import pytest
 
 from net.schedules import SCHEDULES, Schedule

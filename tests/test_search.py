@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nodes.attacks.search import MENU, menu_values, pick
-from scenarios.run.execute import execute, prepare
 from scenarios.cli.main import main
 from scenarios.explore.search import apply, family, optimise, roles_of, score
-from scenarios.explore.shrink import save_counterexample, shrink, size, to_toml
+from scenarios.explore.shrink import save_counterexample, shrink, to_toml
+from scenarios.run.execute import execute, prepare
 
 
 def _base(alg, n, f, d=2):
