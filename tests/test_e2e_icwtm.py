@@ -15,7 +15,7 @@ def cfg_for(make_scenario, attack, schedule="random", **system):
 @pytest.mark.parametrize("attack", CORE_ATTACKS)
 async def test_icwtm_keeps_its_promises_under_each_attack(make_scenario, attack):
     cfg = cfg_for(make_scenario, attack)
-    assert cfg["algorithm"]["theory"]["holds"]
+    assert cfg.algorithm.theory.holds
     r = await run_agreement_async(cfg)
     c = r["checks"]
     assert c["termination"]["holds"], c
@@ -56,7 +56,7 @@ async def test_below_threshold_split_partition_breaks_contraction(make_scenario)
     cfg = make_scenario(system={"n": 8, "f": 2, "dim": 3}, inputs={"kind": "clusters"},
                         algorithm={"name": "icwtm", "t": 3, "allow_below_threshold": True},
                         adversary={"attack": "split", "split_mode": "halves", "schedule": "partition"})
-    assert not cfg["algorithm"]["theory"]["holds"]
+    assert not cfg.algorithm.theory.holds
     r = await run_agreement_async(cfg)
     assert r["checks"]["termination"]["holds"]
     assert not r["checks"]["contraction"]["holds"]

@@ -16,7 +16,7 @@ from agreement.rules import RULES, get_rule
 from net.schedules import SCHEDULES
 from nodes.attacks import ATTACKS, BROADCAST_ATTACKS
 from scenarios.cli.main import COMMANDS
-from scenarios.run.learn import WORKLOADS
+from scenarios.run.workloads import WORKLOADS
 from scenarios.run.protocols import PROTOCOLS
 from scenarios.spec.inputs import CONSTRUCTIONS
 
@@ -67,11 +67,14 @@ def test_a_name_is_taken_once():
 
 def test_plugin_attack_schedule_rule_and_command_from_an_installed_package(plugin_path, tmp_path):
     out = tmp_path / "mirror.json"
-    r = _jungle(["run", "icwtm-contraction", "--quiet", "--set", "adversary.attack=mirror",
-                 "--set", "adversary.schedule=starve-0", "--json", str(out)], plugin_path, tmp_path)
+    r = _jungle(["run", "icwtm-contraction", "--quiet", "--set", "adversary.attack=mirror", "--set",
+                 "adversary.mirror_gain=3.0", "--set", "adversary.schedule=starve-0", "--json", str(out)],
+                plugin_path, tmp_path)
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
     assert res["scenario"]["adversary"]["attack"] == "mirror"
+    assert res["scenario"]["adversary"]["params"]["mirror_gain"] == 3.0 if "params" in res["scenario"]["adversary"] \
+        else res["scenario"]["adversary"]["mirror_gain"] == 3.0
     assert res["scenario"]["adversary"]["schedule"] == "starve-0"
     assert res["checks"]["termination"]["holds"]
     base = tmp_path / "split.json"
@@ -85,6 +88,10 @@ def test_plugin_attack_schedule_rule_and_command_from_an_installed_package(plugi
                  "algorithm.iterations=3", "--json", str(out)], plugin_path, tmp_path)
     assert r.returncode == 0, r.stderr
     assert json.loads(out.read_text())["scenario"]["algorithm"]["rule"] == "midrange"
+
+    r = _jungle(["run", "icwtm-contraction", "--quiet", "--set", "adversary.attack=mirror", "--set",
+                 "adversary.mirror_gain=\"big\""], plugin_path, tmp_path)
+    assert r.returncode == 2 and "mirror_gain" in r.stderr and r.stderr.count("\n") == 1  # typed like jungle's own
 
     r = _jungle(["hello"], plugin_path, tmp_path)
     assert r.returncode == 0 and "mirror registered: True" in r.stdout

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from net.params import PluginParams
 from net.schedules import HoldingSchedule
 from nodes.adversary import Attack
 
 
 class Mirror(Attack):
-    """Send each honest node the reflection of its own vector through the honest mean."""
+    """Send each honest node the reflection of its own vector through the honest mean, scaled by
+    ``[adversary] mirror_gain`` (typed and checked by jungle like its own attacks' parameters)."""
+
+    class Params(PluginParams):
+        mirror_gain: float = 1.0
 
     def write(self, b, r, instance, round_):
         seen = self.adv.seen(instance, round_)  # honest vectors of this round, by sender (read-only)
         if r not in seen:
             return []  # silence
         mean = np.mean(list(seen.values()), axis=0)
-        return [self.vec(b, instance, round_, 2 * mean - seen[r])]
+        return [self.vec(b, instance, round_, mean + self.adv.params.mirror_gain * (mean - seen[r]))]
 
 
 class Starve0(HoldingSchedule):
