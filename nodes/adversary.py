@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import numpy as np
+import trio
 
 from agreement.messages import Envelope
 from net import wire
@@ -171,8 +172,11 @@ class ByzantineNode:
         for data in self.adversary.write(self.node, slot.receiver, slot.instance, slot.round):
             self.net.byzantine_emit(data)
 
-    async def run(self) -> None:
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """The node's task: open its inbox, report started (``nursery.start``), then handle one item
+        per delivery. It parks in the inbox before its first checkpoint, so a started node is ready."""
         inbox = self.net.open_inbox(self.node)
+        task_status.started()
         async for slot in inbox:
             self.handle(slot)
             self.net.settled()

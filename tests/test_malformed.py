@@ -110,8 +110,8 @@ def tripwires(monkeypatch):
     monkeypatch.setattr("net.network.Network.run", boom)
     monkeypatch.setattr("scenarios.cli.sweep.run_sweep", boom)
     monkeypatch.setattr("scenarios.cli.thresholds.run_thresholds", boom)
-    monkeypatch.setattr("scenarios.cli.table.run_cell", boom)
-    monkeypatch.setattr("scenarios.cli.table.ProcessPoolExecutor", boom)
+    monkeypatch.setattr("scenarios.cli.table.run_table", boom)
+    monkeypatch.setattr("scenarios.explore.executor.Executor.run", boom)
     monkeypatch.setattr("scenarios.cli.bench.SECTIONS", [("mda", boom, boom), ("rules", boom, boom)])
     monkeypatch.setattr("scenarios.cli.bench.GROUPS", {})
 

@@ -9,6 +9,7 @@ from net.schedules import SCHEDULES
 from nodes.attacks import ATTACKS, BROADCAST_ATTACKS
 from scenarios.cli.args import int_list, name_list, non_negative_int, output_dir, output_file, positive_int, seed_list
 from scenarios.errors import ScenarioError
+from scenarios.explore.executor import Executor
 from scenarios.explore.thresholds import Options, markdown, print_table, run_thresholds, save_json
 from scenarios.report.plots import save, thresholds_figure
 from scenarios.spec.inputs import kinds
@@ -41,6 +42,8 @@ def register(sub) -> None:
     sp.add_argument("--search-restarts", type=positive_int, default=Options.search_restarts,
                     help="independent searches per n, sharing the budget (default %(default)s)")
     sp.add_argument("--workers", type=positive_int, default=None, help="local worker processes (default: one per core)")
+    sp.add_argument("--dask", metavar="ADDRESS", default=None,
+                    help="spread the (algorithm, f, n) units over a Dask cluster, e.g. tcp://host:8786")
     sp.add_argument("--no-plot", action="store_true")
     sp.add_argument("--quiet", action="store_true")
     sp.set_defaults(func=cmd_thresholds)
@@ -68,7 +71,8 @@ def cmd_thresholds(args) -> int:
                 inputs=args.inputs, dim=args.dim, t=args.t, include_self=not args.exclude_self,
                 search_budget=args.search_budget, out=args.out, full=args.full or not args.quick,
                 search_restarts=args.search_restarts, attacks=args.attacks, schedules=args.schedules)
-    table = run_thresholds(o, workers=args.workers, progress=not args.quiet)
+    table = run_thresholds(o, executor=Executor(workers=args.workers, dask=args.dask, progress=not args.quiet,
+                                                every=1))
     console = Console()
     print_table(table, console)
     save_json(table, args.json or out / "thresholds.json")

@@ -28,16 +28,13 @@ import hashlib
 import itertools
 import json
 import math
-import multiprocessing as mp
 import os
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
 from scenarios.errors import ScenarioError, UnknownKey
+from scenarios.explore.executor import Executor
 from scenarios.report.plots import PlotsUnavailable, plot_sweep
 from scenarios.report.results import json_default
 from scenarios.run.execute import execute
@@ -184,9 +181,9 @@ class SweepReport:
 
 def run_sweep(grid: Grid, out: str | Path, *, workers: int | None = None, dask: Any = None,
               progress: bool = True, on_result: Callable[[str, dict[str, Any]], None] | None = None,
-              write_plots: bool = False) -> SweepReport:
-    """Run every missing point of ``grid`` into ``out``; ``dask`` is a scheduler address or a
-    ``distributed.Client``. ``on_result(key, result)`` is called after each finished run has been
+              write_plots: bool = False, executor: Executor | None = None) -> SweepReport:
+    """Run every missing point of ``grid`` into ``out`` on ``executor`` (default: ``workers`` local
+    processes, or the Dask scheduler ``dask``, an address or a ``distributed.Client``). ``on_result(key, result)`` is called after each finished run has been
     saved (an exception it raises interrupts the sweep, as Ctrl-C does)."""
     out = Path(out)
     runs = out / "runs"
@@ -213,24 +210,14 @@ def run_sweep(grid: Grid, out: str | Path, *, workers: int | None = None, dask: 
         if on_result is not None:
             on_result(key, res)
 
-    bar, task = _progress(progress, len(todo), len(skipped))
+    keys = list(todo)
+    ex = executor or Executor(workers=workers, dask=dask, progress=progress)
     try:
-        if bar is not None:
-            bar.start()
-        if not todo:
-            pass
-        elif dask is not None:
-            _run_dask(todo, dask, finished, lambda: bar.advance(task) if bar else None)
-        elif (workers or os.cpu_count() or 1) <= 1 or len(todo) == 1:
-            for key, scenario in todo.items():
-                finished(key, run_one(scenario))
-                if bar:
-                    bar.advance(task)
-        else:
-            _run_processes(todo, workers or os.cpu_count() or 1, finished, lambda: bar.advance(task) if bar else None)
+        for i, res in ex.run(run_one, [(todo[k],) for k in keys],
+                             label=f"sweep ({len(skipped)} already done)" if skipped else "sweep",
+                             describe=lambda r: r.get("scenario", {}).get("scenario", {}).get("name", "")):
+            finished(keys[i], res)
     finally:
-        if bar is not None:
-            bar.stop()
         csv_path = write_csv(grid, results, out / "results.csv")
     if write_plots:
         try:
@@ -238,61 +225,6 @@ def run_sweep(grid: Grid, out: str | Path, *, workers: int | None = None, dask: 
         except PlotsUnavailable:
             pass  # matplotlib is optional: the CSV and JSON results are written all the same
     return SweepReport(grid, out, ran, skipped, sum(p.scenario is None for p in grid.points), results, csv_path)
-
-
-def _progress(enabled: bool, total: int, skipped: int):
-    if not enabled:
-        return None, None
-
-    bar = Progress(TextColumn("[bold]sweep[/] ({task.fields[skipped]} already done)"), BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    task = bar.add_task("sweep", total=total, skipped=skipped)
-    return bar, task
-
-
-def _run_processes(todo: dict[str, Scenario], workers: int, finished, tick) -> None:
-    ex = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"))
-    try:
-        pending = {ex.submit(run_one, scenario): key for key, scenario in todo.items()}
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda fu: pending[fu]):
-                key = pending.pop(fut)
-                finished(key, fut.result())
-                tick()
-    except BaseException:
-        ex.shutdown(wait=False, cancel_futures=True)
-        raise
-    ex.shutdown(wait=True)
-
-
-DASK_CONNECT_TIMEOUT = 60
-"""Seconds to reach the scheduler (a cold cluster on a busy machine can take longer than dask's 30 s)."""
-
-
-def _run_dask(todo: dict[str, Scenario], dask: Any, finished, tick) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ModuleNotFoundError as exc:
-        raise ScenarioError("--dask needs the dask extra: pip install 'jungle[dask]'") from exc
-    own = not isinstance(dask, Client)
-    try:
-        client = Client(dask, timeout=DASK_CONNECT_TIMEOUT) if own else dask
-    except (OSError, TimeoutError) as exc:
-        raise ScenarioError(f"--dask {dask!r}: cannot reach the scheduler ({exc})") from None
-    try:
-        futs = [client.submit(run_one, scenario, key=f"jungle-run-{key}", pure=False) for key, scenario in todo.items()]
-        names = {f.key: k for f, k in zip(futs, todo)}
-        try:
-            for fut in as_completed(futs):
-                finished(names[fut.key], fut.result())
-                tick()
-        except BaseException:
-            client.cancel(futs)
-            raise
-    finally:
-        if own:
-            client.close()
 
 
 # ------------------------------------------------------------------------------------------------

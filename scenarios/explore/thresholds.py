@@ -16,21 +16,17 @@ The claimed threshold is computed, not typed in: the smallest n at which the alg
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
-import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from agreement.theory import theory_for
 from net.schedules import SCHEDULES
 from scenarios.errors import ScenarioError
+from scenarios.explore.executor import Executor
 from scenarios.explore.search import failures, optimise, score
 from scenarios.explore.shrink import save_counterexample, shrink
 from scenarios.run.execute import execute, prepare
@@ -232,48 +228,20 @@ def summarise(units: list[dict[str, Any]], o: Options) -> dict[str, Any]:
     return {"kind": "thresholds", "options": o.__dict__, "rows": rows}
 
 
-def run_thresholds(o: Options, workers: int | None = None, progress: bool = True) -> dict[str, Any]:
+def _describe(u: dict[str, Any]) -> str:
+    return (f"{u['algorithm']} f={u['f']} n={u['n']}: {u['status']} {u.get('broken_by') or ''} "
+            f"({u['runs']} runs, {u['seconds']:.0f} s)")
+
+
+def run_thresholds(o: Options, workers: int | None = None, progress: bool = True,
+                   executor: Executor | None = None) -> dict[str, Any]:
+    """Every (algorithm, f, n) unit on ``executor`` (default: ``workers`` local processes)."""
     Path(o.out).mkdir(parents=True, exist_ok=True)
     units = [(alg, f, n) for alg in o.algorithms for f in o.fs for n in n_range(alg, f, o)[1]]
     # longest first (bigger n and f first) so that the pool ends together
     units.sort(key=lambda u: -(u[1] * 100 + u[2]))
-    done: list[dict[str, Any]] = []
-    bar = task = None
-
-    console = Console(stderr=True)
-    lines = progress and not console.is_terminal
-    t0 = time.perf_counter()
-    if progress and not lines:
-        bar = Progress(TextColumn("[bold]thresholds[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("ETA"), TimeRemainingColumn())
-        task = bar.add_task("thresholds", total=len(units))
-        bar.start()
-    try:
-        w = workers or os.cpu_count() or 1
-        if w <= 1:
-            for u in units:
-                done.append(run_unit(*u, o))
-                if bar:
-                    bar.advance(task)
-                if lines:
-                    console.print(f"{len(done)}/{len(units)} {u}: {done[-1]['status']}", highlight=False)
-        else:
-            with ProcessPoolExecutor(max_workers=w, mp_context=mp.get_context("spawn")) as ex:
-                pending = {ex.submit(run_unit, *u, o) for u in units}
-                while pending:
-                    fin, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fu in fin:
-                        done.append(fu.result())
-                        if bar:
-                            bar.advance(task)
-                        if lines:
-                            u = done[-1]
-                            console.print(f"[{time.perf_counter() - t0:6.0f} s] {len(done)}/{len(units)} {u['algorithm']} "
-                                          f"f={u['f']} n={u['n']}: {u['status']} {u.get('broken_by') or ''} "
-                                          f"({u['runs']} runs, {u['seconds']:.0f} s)", highlight=False)
-    finally:
-        if bar:
-            bar.stop()
+    ex = executor or Executor(workers=workers, progress=progress, every=1)
+    done = [u for _, u in ex.run(run_unit, [(*u, o) for u in units], label="thresholds", describe=_describe)]
     return summarise(done, o)
 
 

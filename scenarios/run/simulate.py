@@ -91,12 +91,8 @@ async def run_async(sim: Simulation) -> Simulation:
         await net.run(sim.honest)
         return _finish(sim)
     async with trio.open_nursery() as nursery:
-        for node in sim.nodes:
-            nursery.start_soon(node.run)
-        for bn in sim.byz_nodes:
-            nursery.start_soon(bn.run)
-        while len(net._inbox) < net.n:  # every task has opened its inbox
-            await trio.sleep(0)
+        for node in [*sim.nodes, *sim.byz_nodes]:
+            await nursery.start(node.run)  # returns once the node waits in its inbox
         await net.run(sim.honest)
         nursery.cancel_scope.cancel()
     return _finish(sim)
