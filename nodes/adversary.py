@@ -131,10 +131,6 @@ class Adversary:
     def seen(self, instance: int, round_: int) -> dict[int, np.ndarray]:
         return self._seen.get((instance, round_), {})
 
-    def seen_matrix(self, instance: int, round_: int) -> np.ndarray | None:
-        s = self.seen(instance, round_)
-        return np.stack(list(s.values())) if s else None
-
     # -- what the network asks -----------------------------------------------------------------
     def slots(self, instance: int, round_: int) -> list[tuple[int, int]]:
         return self.attack.slots(instance, round_) if self.byzantine else []

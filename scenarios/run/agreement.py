@@ -9,10 +9,9 @@ import trio
 from scenarios.run.checks import agreement_checks, construction_checks, needs_families
 from scenarios.run.protocols import protocol_for
 from scenarios.run.record import IterationRecorder
+from scenarios.run.result import run_result
 from scenarios.run.simulate import Streams, build, run_async
 from scenarios.spec.inputs import make_inputs
-
-RESULT_VERSION = 1
 
 
 def _theory_bound(theory, k: int, row0: dict[str, Any]) -> float | None:
@@ -45,20 +44,7 @@ def agreement_result(scenario, sim, recorder: IterationRecorder, protocol, wall:
     s = scenario.system
     checks.update(construction_checks(scenario.adversary.attack, s.n, s.f, s.q, recorder.families,
                                       scenario.algorithm.iterations))
-    result = {
-        "version": RESULT_VERSION,
-        "scenario": scenario.as_json(),
-        "seed": scenario.scenario.seed,
-        "trace_digest": sim.digest,
-        "include_self": s.include_self,
-        "theory": th.as_dict(),
-        "iterations": rows,
-        "checks": checks,
-        "messages": sim.net.message_counts(),
-        "stalled": sim.net.stalled,
-        "steps": sim.net.step,
-        "wall_seconds": wall,
-    }
+    result = run_result(scenario, sim, iterations=rows, checks=checks, wall=wall)
     result.update(protocol.extra_results(sim))
     return result
 

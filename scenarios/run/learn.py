@@ -41,11 +41,10 @@ from nodes.context import LearnContext
 from nodes.workloads import train_alone
 from scenarios.run.checks import averaging_constant
 from scenarios.run.protocols import Protocol, protocol_for
+from scenarios.run.result import run_result
 from scenarios.run.simulate import Streams, simulate
 from scenarios.run.workloads import make_workload
 from scenarios.spec.learn import iterations_fn
-
-RESULT_VERSION = 1
 
 
 class LearnProtocol(Protocol):
@@ -205,21 +204,8 @@ def _result(scenario, sim, rec: "_Recorder", st: _Setup, ref_mean, wall: float) 
         checks.update(_final_checks(scenario, sim, rec, w, C, C_source, ref_mean, learn))
     if lc.alone:
         learn["alone"] = alone_baseline(w, st.theta1, T, st.eta, st.node_seeds[: s.h])
-    return {
-        "version": RESULT_VERSION,
-        "scenario": scenario.as_json(),
-        "seed": scenario.scenario.seed,
-        "trace_digest": sim.digest,
-        "include_self": s.include_self,
-        "theory": th.as_dict(),
-        "iterations": [{k: r.get(k) for k in ("iteration", "diameter", "cw_diameter", "avg_error", "nodes")} for r in rows],
-        "checks": checks,
-        "messages": sim.net.message_counts(),
-        "stalled": sim.net.stalled,
-        "steps": sim.net.step,
-        "wall_seconds": wall,
-        "learn": learn,
-    }
+    rows = [{k: r.get(k) for k in ("iteration", "diameter", "cw_diameter", "avg_error", "nodes")} for r in rows]
+    return run_result(scenario, sim, iterations=rows, checks=checks, wall=wall, learn=learn)
 
 
 def _final_checks(scenario, sim, rec, w, C, C_source, ref_mean, learn: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agreement.diameters import averaging_error, d2, dcw2
+from agreement.diameters import d2, dcw2
 
 
 class IterationRecorder:
@@ -58,4 +58,4 @@ class IterationRecorder:
         return [self.rows[k] for k in sorted(self.rows)]
 
 
-__all__ = ["IterationRecorder", "averaging_error"]
+__all__ = ["IterationRecorder"]
