@@ -43,7 +43,7 @@ def agreement_result(scenario, sim, recorder: IterationRecorder, protocol, wall:
     checks.update(protocol.post_checks(sim))
     s = scenario.system
     checks.update(construction_checks(scenario.adversary.attack, s.n, s.f, s.q, recorder.families,
-                                      scenario.algorithm.iterations))
+                                      scenario.algorithm.iterations, rule=scenario.algorithm.rule))
     result = run_result(scenario, sim, iterations=rows, checks=checks, wall=wall)
     result.update(protocol.extra_results(sim))
     return result
