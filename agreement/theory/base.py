@@ -31,6 +31,9 @@ class Theory:
     """Bound on the per-iteration contraction factor of the diameter the proof tracks."""
     threshold: str = ""
     """The paper's resilience threshold in words, e.g. ``"n >= 4f + 1 (headline)"``."""
+    headline_n: int | None = None
+    """The smallest n the paper states the algorithm for (its headline threshold: ICwTM 4f + 1, MDA
+    6f + 1, CVA 7f + 1, broadcast 3f + 1); the assumption behind ``holds`` may ask for more."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Further numbers of the theorem (``C_formula``, ``N_formula``, ``bound_on``, ...), read-only."""
 

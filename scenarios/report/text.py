@@ -37,7 +37,6 @@ def print_checks(result: dict[str, Any], console: Console) -> None:
 def print_summary(result: dict[str, Any], console: Console | None = None, max_rows: int = 40) -> None:
     console = console or Console()
     if "learn" in result:  # a LEARN run has its own summary
-
         return print_learn_summary(result, console)
     sc = result["scenario"]
     s, a, adv = sc["system"], sc["algorithm"], sc["adversary"]
@@ -53,6 +52,8 @@ def print_summary(result: dict[str, Any], console: Console | None = None, max_ro
                           f"C = {fmt(th['C'])}; threshold {th.get('threshold', '')}")
         else:
             console.print(f"theory: [yellow]{th.get('reason')}[/]")
+    if a.get("warning"):
+        console.print(f"[bold yellow]warning:[/] {a['warning']}")
     rows = result["iterations"]
     table = Table(title="honest vectors per iteration", show_lines=False)
     for col in ("iteration", "D2", "Dcw2", "bound", "||mean - mean0||", "nodes"):

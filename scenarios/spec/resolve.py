@@ -152,8 +152,14 @@ def _algorithm(spec: AlgorithmSpec, s: System) -> Algorithm:
         raise ScenarioError(f"algorithm.rule {rule!r} cannot aggregate the q = {s.q} vectors a node gathers with "
                             f"f = {s.f} ({exc}): raise system.q or system.n, or lower system.f") from None
     th = theory_for(spec.name, s.n, s.f, s.q, s.dim, spec.t)
-    if not th.holds and spec.name in THEORIES and not spec.allow_below_threshold:
-        raise ScenarioError(f"{th.reason}; set algorithm.allow_below_threshold = true to run it anyway")
+    warning = None
+    if not th.holds and spec.name in THEORIES:
+        if th.headline_n is not None and s.n >= th.headline_n:
+            # the paper's headline threshold is met: run it, saying which assumption fails
+            warning = (f"n = {s.n} meets the paper's headline threshold n >= {th.headline_n}, but {th.reason}: "
+                       f"this run has no guarantee from the theorem")
+        elif not spec.allow_below_threshold:
+            raise ScenarioError(f"{th.reason}; set algorithm.allow_below_threshold = true to run it anyway")
     iterations, source = _iterations(spec, th, s.q, s.f, s.h)
     return Algorithm(**spec.model_dump(exclude={"rule", "iterations"}), rule=rule, iterations=iterations,
-                     iterations_source=source, theory=th)
+                     iterations_source=source, theory=th, warning=warning)

@@ -195,6 +195,9 @@ class Algorithm(AlgorithmSpec):
     iterations: int
     iterations_source: str
     theory: TheoryRecord
+    warning: str | None = None
+    """Set when the run goes ahead at the paper's headline threshold although the assumption behind
+    the theorem fails there (the run then has no guarantee); printed with the summary."""
 
 
 class Adversary(Table):
@@ -256,7 +259,7 @@ class Scenario(Table):
         return data
 
 
-DERIVED = (("algorithm", "theory"), ("algorithm", "iterations_source"), ("system", "h"))
+DERIVED = (("algorithm", "theory"), ("algorithm", "iterations_source"), ("algorithm", "warning"), ("system", "h"))
 """Keys of the resolved scenario that resolution computes (a file may not set them)."""
 EXPLICIT_ITERATIONS = "algorithm.iterations"
 """``algorithm.iterations_source`` when the file set the iteration count."""
