@@ -21,6 +21,7 @@ import numpy as np
 
 from net.schedules import SCHEDULES
 from nodes.attacks.search import K
+from scenarios.explore.breaks import HORIZON_FACTOR, at_horizon, kind_of
 from scenarios.run.execute import execute
 from scenarios.run.protocols import protocol_class
 from scenarios.spec.schema import Adversary, InputsTable, Scenario
@@ -233,6 +234,12 @@ def optimise(scenario: Scenario, *, generations: int = 3, samples: int = 8, loca
             state["cost"] += unit
             s_hat, full = score(res)[0], True
         broken = full and score(res)[1]
+        if broken:  # a break counts only if it persists over the horizon (not slow contraction)
+            long = evaluate(at_horizon(apply(fast, th, search_inputs), full_its))
+            state["cost"] += unit * HORIZON_FACTOR
+            broken = kind_of(long) is not None
+            if broken:
+                res = long
         terminated = (res["checks"].get("termination") or {}).get("holds") is not False
         rk = (broken, terminated, s_hat, progress_score(res, window=None))
         history.append(s_hat)
@@ -251,7 +258,12 @@ def optimise(scenario: Scenario, *, generations: int = 3, samples: int = 8, loca
             res = evaluate(apply(fast, th, search_inputs))
             state["cost"] += unit
         s_, broken = score(res)
-        return SearchOutcome(apply(scenario, th, search_inputs), res, s_, broken, state["n"], history, state["cost"])
+        found = apply(scenario, th, search_inputs)
+        if broken and res["iterations"][-1]["iteration"] > full_its:  # confirmed at the horizon: keep that run
+            found = at_horizon(found, full_its)
+        else:
+            broken = False
+        return SearchOutcome(found, res, s_, broken, state["n"], history, state["cost"])
 
     for _ in range(generations):
         batch = []

@@ -26,6 +26,7 @@ from rich.table import Table
 from agreement.theory import theory_for
 from net.schedules import SCHEDULES
 from scenarios.errors import ScenarioError
+from scenarios.explore.breaks import at_horizon, describe, kind_of
 from scenarios.explore.executor import Executor
 from scenarios.explore.search import failures, optimise, score
 from scenarios.explore.shrink import save_counterexample, shrink
@@ -146,11 +147,18 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
         except ScenarioError:  # e.g. a construction's inputs need more honest nodes than n - f
             continue
         runs += 1
-        s, broken = score(res)
-        if broken:
-            out.update(status="broken", broken_by=label, found_by="shipped" if not label.startswith("theorem") else "construction")
-            out["counterexample"] = _record(scenario, res, alg, f, n, o, label)
-            break
+        if not score(res)[1]:
+            continue
+        long_scenario = at_horizon(scenario)  # a break must persist over the horizon (not slow contraction)
+        long = execute(long_scenario, progress=False)
+        runs += 1
+        if kind_of(long) is None:
+            out.setdefault("slow_contraction", []).append({"by": label, **describe(long)})
+            continue
+        out.update(status="broken", broken_by=label, break_kind=kind_of(long),
+                   found_by="shipped" if not label.startswith("theorem") else "construction")
+        out["counterexample"] = _record(long_scenario, long, alg, f, n, o, label)
+        break
     if out["status"] == "pass" or alg in ("mda", "broadcast"):
         # the search adversary, told nothing (also where something else broke it, for the record)
 
@@ -178,7 +186,7 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
             out["search"]["counterexample"] = _record(named, small.result, alg, f, n, o, "search", suffix="-search",
                                                       shrunk=small.summary)
             if out["status"] == "pass":
-                out.update(status="broken", broken_by="search", found_by="search",
+                out.update(status="broken", broken_by="search", found_by="search", break_kind=kind_of(small.result),
                            counterexample=out["search"]["counterexample"])
     out["runs"] = runs
     out["seconds"] = time.perf_counter() - t0
@@ -193,7 +201,7 @@ def _record(scenario: Scenario, res, alg, f, n, o: Options, label, suffix="", sh
     c = res["checks"]
     rec = {"file": str(path), "seed": seed, "command": f"jungle run {path} --seed {seed}",
            "digest": res["trace_digest"], "replays": replay["trace_digest"] == res["trace_digest"],
-           "by": label, "fails": failures(res),
+           "by": label, "fails": failures(res), "break": describe(res),
            "contraction": {k: c["contraction"].get(k) for k in ("holds", "measured", "bound")},
            "averaging": {k: c["averaging"].get(k) for k in ("holds", "measured", "bound")},
            "termination": c["termination"].get("holds")}
