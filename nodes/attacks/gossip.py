@@ -19,7 +19,8 @@ included): inner-product manipulation and dissensus.
   Under plain averaging, r's next vector is then x_r + (1 - eps) (k / q) (m_r - x_r): eps = 1 cancels
   the honest pull, eps > 1 pushes r away from its honest neighbours. Param ``dissensus_eps``
   (default 1.5). x_r is r's vector of this (instance, round) if seen, else the last one r sent; when
-  the adversary knows neither x_r nor another honest vector, it sends nothing.
+  the adversary knows neither x_r nor another honest vector, or r is not an honest peer (the trusted
+  server of the ``server`` protocol), it sends nothing.
 """
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ class Dissensus(Attack):
 
     def write(self, b, r, instance, round_):
         adv = self.adv
+        if r not in adv.honest:  # e.g. the trusted server: no neighbour to push it away from
+            return []
         x_r = adv.seen(instance, round_).get(r, adv.latest.get(r))
         others = self._others(r, instance, round_)
         if x_r is None or others is None:

@@ -48,6 +48,7 @@ from nodes.workloads import Digits, LinReg, Quadratic, Workload, train_alone
 from nodes.workloads_mlp import mlp_on
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import Protocol, protocol_for
+from scenarios.run.protocols.server import learn_simulation
 from scenarios.run.simulate import Streams, simulate
 from scenarios.spec.inputs import make_inputs
 
@@ -298,15 +299,22 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
         on_round = lambda t: bar.update(task, completed=t)  # noqa: E731
     rec = _Recorder(w, list(range(h)), ref_mean, on_round)
 
-    def factory(i: int) -> LearnMachine:
+    def grad_fn(i: int) -> Callable[[np.ndarray, int], np.ndarray]:
         rng = np.random.default_rng(int(node_seeds[i]))
-        return LearnMachine(i, theta1, lambda theta, t: w.stoch_grad(i, theta, t, rng), T=T, eta=eta, avg=builder,
+        return lambda theta, t: w.stoch_grad(i, theta, t, rng)
+
+    def factory(i: int) -> LearnMachine:
+        return LearnMachine(i, theta1, grad_fn(i), T=T, eta=eta, avg=builder,
                             iterations=iterations, output=lc["output"], output_index=star, momentum=momentum,
                             on_theta=rec.theta, on_grad=rec.grad)
 
+    ctx = {"theta1": theta1, "T": T, "eta": eta, "momentum": momentum, "output": lc["output"], "output_index": star,
+           "grad_fn": grad_fn, "on_theta": rec.theta, "on_grad": rec.grad}
     t0 = time.perf_counter()
     try:
-        sim = simulate(cfg, LearnProtocol(cfg), streams, None, machine_factory=factory)
+        sim = learn_simulation(protocol_for(cfg), streams, ctx)  # the protocol's own (the trusted server)
+        if sim is None:
+            sim = simulate(cfg, LearnProtocol(cfg), streams, None, machine_factory=factory)
     finally:
         if bar_ctx is not None:
             bar_ctx.__exit__(None, None, None)

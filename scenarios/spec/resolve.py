@@ -15,8 +15,8 @@ from scenarios.errors import ScenarioError
 from scenarios.run.protocols import protocol_for
 from scenarios.spec.files import _int, merged
 
-ALGORITHM_RULES = {"icwtm": "cwtm", "mda": "mda", "cva": "cva"}
-"""Algorithms that are "iterate a rule" with a fixed rule."""
+ALGORITHM_RULES = {"icwtm": "cwtm", "mda": "mda", "cva": "cva", "server": "cwtm"}
+"""Algorithms that are "iterate a rule" with a fixed rule (and the trusted server's default rule)."""
 
 
 def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
