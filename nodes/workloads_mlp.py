@@ -19,20 +19,54 @@ Assumption 2's sigma^2 = 1/m_j sum_i ||grad l(theta, z_i) - grad L_j(theta)||^2 
 gradient norms without per-sample gradients: ||grad_i||^2 = sum_k (||a_{k-1,i}||^2 + 1) ||delta_{k,i}||^2)
 and the variance of a batch mean without replacement, sigma^2 / b (m_j - b) / (m_j - 1).
 
+Determinism: OpenBLAS splits a large matrix product (and a long dot product) differently with 1 and
+with 2+ threads, which changes the last bits of the gradients, hence the messages and a run's trace
+digest. Every BLAS call here therefore runs on ONE thread (threadpoolctl, which the ``learn`` extra
+brings), so that a run is the same whatever the machine's or the environment's thread count (it is
+also about 4x faster when other processes share the cores).
+
 Smoothness: a ReLU network has no global L. :attr:`MLP.L` is a local estimate, |lambda_max| of the
 Hessian of the honest average loss at a reference initialisation (seed 0), by 8 power iterations on
 central finite-difference Hessian-vector products; it sets the default eta = delta / (12 L) only.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 from typing import Any, Sequence
 
 import numpy as np
 
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # an optional dependency (the learn extra); the MLP says so when it is built
+    ThreadpoolController = None
+
 from agreement.diameters import d2
-from nodes.datasets import DATASETS, train_test
+from nodes.datasets import DATASETS, MissingDependency, train_test
 from nodes.workloads import Workload, dirichlet_split
+
+
+@functools.lru_cache(maxsize=1)
+def _controller():
+    if ThreadpoolController is None:
+        raise MissingDependency("the mlp workload needs threadpoolctl (deterministic BLAS): pip install 'jungle[learn]'")
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """Context manager: BLAS on one thread inside (see the module docstring: bit-identical results)."""
+    ctl = _controller()
+    return ctl.limit(limits=1, user_api="blas") if ctl.select(user_api="blas").lib_controllers else contextlib.nullcontext()
+
+
+def _single_threaded(fn):
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with one_blas_thread():
+            return fn(*args, **kwargs)
+    return wrapped
 
 
 class MLP(Workload):
@@ -45,6 +79,7 @@ class MLP(Workload):
                  lam: float = 1e-4, batch: str = "fixed", batch0: float = 32.0, classes: int = 10,
                  name: str = "mlp", dataset: str = "custom"):
         super().__init__(batch, batch0)
+        _controller()  # fail early, in one line, without threadpoolctl
         self.name, self.dataset, self.classes = name, dataset, int(classes)
         self.X_train, self.y_train = np.asarray(X_train, dtype=np.float64), np.asarray(y_train, dtype=np.int64)
         self.X_test, self.y_test = np.asarray(X_test, dtype=np.float64), np.asarray(y_test, dtype=np.int64)
@@ -78,6 +113,7 @@ class MLP(Workload):
         return std
 
     # -- loss and gradient on a batch --------------------------------------------------------------
+    @_single_threaded
     def loss_grad(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, need_grad: bool = True,
                   per_sample: bool = False) -> tuple[float, np.ndarray | None, np.ndarray | None]:
         """(mean CE + lam/2 ||theta||^2, its gradient, per-sample squared gradient norms of the CE
@@ -157,6 +193,7 @@ class MLP(Workload):
     def K_at(self, theta):
         return d2(self._honest(theta)[1])
 
+    @_single_threaded
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         a = X
         params = self.unpack(theta)
@@ -200,6 +237,7 @@ class MLP(Workload):
             self._L = self.smoothness_estimate()
         return self._L
 
+    @_single_threaded
     def smoothness_estimate(self, iterations: int = 8) -> float:
         """|lambda_max| of the Hessian of Lbar at a seed-0 initialisation (module docstring)."""
         rng = np.random.default_rng(0)

