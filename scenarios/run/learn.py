@@ -17,7 +17,9 @@ The scenario's ``[learn]`` table (every key optional):
   momentum        beta in [0, 1): local Polyak momentum of the NNM paper's D-SHB (eq. 3), every honest
                   node agrees on its momentum instead of its raw gradient; 0 (default) is Algorithm 1
   hetero, samples linreg: spread of the nodes' true parameters, samples per node
-  init_scale      theta_1 ~ init_scale * N(0, I), drawn once from the protocol stream (shared seed)
+  init_scale      theta_1 ~ init_scale * std * N(0, I), drawn once from the protocol stream (shared seed);
+                  default the workload's init_scale (0.01 digits, 1 otherwise), std its init_std() (1, or
+                  He's per-layer scales for mnist / mlp)
   output          "random" (theta_* for a shared * in [T], Remark 2) | "last" (Remark 1)
   avg_iterations  "log2": AVG_tau runs tau iterations (ceil(log2 t) on gradients, 1 on parameters);
                   "theory": it runs the algorithm's N(tau) iterations for a 2^-tau contraction
