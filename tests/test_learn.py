@@ -7,11 +7,11 @@ from collections import deque
 import numpy as np
 import pytest
 
-from agreement.learn import (PHASE_GRAD, PHASE_PARAM, LearnMachine, avg_builder, instance_of, phase_of, tau)
+from agreement.learn import PHASE_GRAD, PHASE_PARAM, LearnMachine, avg_builder, instance_of, phase_of, tau
 from agreement.messages import BROADCAST, Envelope
 from agreement.rules import RULES
-from scenarios.run.execute import prepare
 from scenarios.errors import ScenarioError
+from scenarios.run.execute import prepare
 from scenarios.run.learn import run_learn
 
 
