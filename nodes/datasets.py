@@ -75,6 +75,10 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 DATASETS = {"mnist": mnist, "digits": digits}
 """name -> loader ``() -> (X, y)``."""
+FEATURES = {"mnist": 28 * 28, "digits": 8 * 8}
+"""name -> the number of features p of a sample (known without loading the data: a workload's d)."""
+CLASSES = 10
+"""The number of classes of every dataset here (the digits 0..9)."""
 
 
 def train_test(X: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Generator):

@@ -56,8 +56,6 @@ class Workload:
     d: int
     h: int
     L: float
-    init_scale: float = 1.0
-    """Default multiplier of theta_1 ~ init_scale * init_std() * N(0, I) (``learn.init_scale`` overrides)."""
 
     def __init__(self, batch: str = "full", batch0: float = 8.0):
         if batch not in ("full", "growing", "fixed"):
@@ -74,7 +72,8 @@ class Workload:
         return m
 
     def init_std(self) -> np.ndarray | None:
-        """Per-coordinate std of theta_1 (None: 1 everywhere)."""
+        """Per-coordinate std of theta_1 = init_scale * init_std() * N(0, I) (None: 1 everywhere); the
+        scale is ``learn.init_scale``, whose default the workload's plugin declares."""
         return None
 
     # -- per shard -------------------------------------------------------------------------------
@@ -195,7 +194,6 @@ class Digits(Workload):
 
     name = "digits"
     classes = 10
-    init_scale = 0.01
 
     def __init__(self, parts: int, h: int, alpha: float, rng: np.random.Generator, batch: str = "full",
                  batch0: float = 8.0, lam: float = 1e-3, test_fraction: float = 0.25):

@@ -44,7 +44,7 @@ except ImportError:  # an optional dependency (the learn extra); the MLP says so
     ThreadpoolController = None
 
 from agreement.diameters import d2
-from nodes.datasets import DATASETS, MissingDependency, train_test
+from nodes.datasets import CLASSES, DATASETS, MissingDependency, train_test
 from nodes.workloads import Workload, dirichlet_split
 
 
@@ -260,6 +260,13 @@ class MLP(Workload):
                    batch0=self.batch0, train=int(self.y_train.size), test=int(self.y_test.size),
                    shard_sizes=[int(len(s)) for s in self.shards])
         return out
+
+
+def mlp_dim(features: int, hidden: Sequence[int], classes: int = CLASSES) -> int:
+    """d of an MLP features -> hidden[0] -> ... -> classes: sum over layers of (fan_in + 1) fan_out
+    (what :class:`MLP` computes from its data; known here before any data is loaded)."""
+    sizes = (int(features), *(int(k) for k in hidden), int(classes))
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def mlp_on(dataset: str, *, parts: int, h: int, alpha: float, rng: np.random.Generator, hidden: Sequence[int] = (32,),

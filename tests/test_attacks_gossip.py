@@ -63,3 +63,17 @@ def test_dissensus_is_silent_without_knowledge_and_registered():
     adv, kr = make_adv("dissensus")
     assert adv.attack.write(H, 0, instance_of(2, PHASE_GRAD), 0) == []
     assert "ipm" in ATTACKS and "dissensus" in ATTACKS
+
+
+def test_dissensus_reads_include_self_from_its_context():
+    """Without the own vector among the q gathered, r gathers k = q - f honest others (not q - f - 1)."""
+    import dataclasses
+
+    inst = instance_of(3, PHASE_GRAD)
+    adv, kr = make_adv("dissensus", params={"dissensus_eps": 2.0})
+    adv.context = dataclasses.replace(adv.context, include_self=False)
+    feed(adv, kr, X, inst)
+    r, k = 1, N - F - F
+    m_r = np.mean([X[j] for j in range(H) if j != r], axis=0)
+    np.testing.assert_allclose(written(adv, H, r, inst), X[r] - 2.0 * (k / F) * (m_r - X[r]), rtol=1e-12)
+    assert adv.params.dissensus_eps == 2.0 and make_adv("ipm")[0].params.ipm_eps == 0.1  # typed, defaults declared

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from scenarios.run.execute import prepare
-from scenarios.run.learn import WORKLOADS, run_learn
+from scenarios.run.learn import run_learn
+from scenarios.run.workloads import WORKLOADS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "workloads.md"
 

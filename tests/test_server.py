@@ -120,8 +120,21 @@ def test_server_end_to_end_under_attack(attack):
 def test_server_is_deterministic_and_learn_only():
     a, b = _server("alie", rule="nnm+cwtm"), _server("alie", rule="nnm+cwtm")
     assert a["trace_digest"] == b["trace_digest"]
-    from scenarios.run.agreement import run_agreement
-
-    cfg = prepare("icwtm-contraction", ['algorithm.name="server"'], 1)
+    # refused when the scenario is resolved, before anything runs
     with pytest.raises(ScenarioError, match="LEARN"):
-        run_agreement(cfg)
+        prepare("icwtm-contraction", ['algorithm.name="server"'], 1)
+
+
+def test_server_budget_counts_its_rounds():
+    """The resource budget counts T + 1 rounds of 2n messages (model out, momenta and Byzantine slots in)."""
+    from scenarios.spec.budget import estimate
+
+    sets = ['algorithm.name="server"', "system.n=7", "system.f=2", "system.dim=3", 'adversary.attack="alie"',
+            "learn.rounds=6", "learn.alone=false"]
+    sc = prepare("learn-quadratic", sets, 2)
+    e = estimate(sc)
+    assert (e["iterations"], e["messages_per_iteration"]) == (7, 14)
+    res = run_learn(sc)
+    assert res["steps"] <= e["deliveries"] and res["messages"]["by_kind"]["MODEL"] == 7 * 7
+    with pytest.raises(ScenarioError, match="run.max_steps"):
+        prepare("learn-quadratic", sets + ["run.max_steps=97"], 2)

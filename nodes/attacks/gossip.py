@@ -25,9 +25,15 @@ included): inner-product manipulation and dissensus.
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
+from net.params import PluginParams
 from nodes.adversary import Attack
 from nodes.attacks.learn import honest_matrix
+
+MAX_EPS = 1e6
+"""Largest eps of ``ipm`` and ``dissensus``: beyond it the Byzantine vectors overflow float64 within a
+few rounds (and every honest node would refuse them)."""
 
 
 class Ipm(Attack):
@@ -35,11 +41,14 @@ class Ipm(Attack):
 
     name = "ipm"
 
+    class Params(PluginParams):
+        ipm_eps: float = Field(0.1, ge=0.0, le=MAX_EPS, description="eps of B = -eps s (Xie et al.: 0.1)")
+
     def write(self, b, r, instance, round_):
         X = honest_matrix(self.adv, instance, round_)
         if X is None:
             return []
-        eps = float(self.adv.params.get("ipm_eps", 0.1))
+        eps = self.adv.params.ipm_eps
         return [self.vec(b, instance, round_, -eps * X.mean(axis=0))]
 
 
@@ -47,6 +56,10 @@ class Dissensus(Attack):
     """B_r = x_r - eps (k / f) (m_r - x_r), per recipient r (module docstring)."""
 
     name = "dissensus"
+
+    class Params(PluginParams):
+        dissensus_eps: float = Field(1.5, ge=0.0, le=MAX_EPS,
+                                     description="eps of B_r = x_r - eps (k / f) (m_r - x_r); > 1 pushes r away")
 
     def _others(self, r: int, instance: int, round_: int) -> np.ndarray | None:
         adv = self.adv
@@ -67,9 +80,8 @@ class Dissensus(Attack):
         others = self._others(r, instance, round_)
         if x_r is None or others is None:
             return []
-        include_self = adv.protocol.get("cfg", {}).get("system", {}).get("include_self", True)
-        k = adv.q - adv.f - (1 if include_self else 0)
-        eps = float(adv.params.get("dissensus_eps", 1.5))
+        k = adv.q - adv.f - (1 if adv.context.include_self else 0)
+        eps = adv.params.dissensus_eps
         m = others.mean(axis=0)
         return [self.vec(b, instance, round_, x_r - eps * (k / max(adv.f, 1)) * (m - x_r))]
 

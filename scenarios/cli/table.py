@@ -14,7 +14,6 @@ terminal). The runs use the scenario's T (30 for learn-digits; 20 with ``--quick
 from __future__ import annotations
 
 import csv
-import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,10 +26,13 @@ from rich.table import Table
 
 from agreement.rules import PRE_AGGREGATIONS, RULES
 from nodes.attacks import ATTACKS
+from scenarios.cli.args import name_list, output_file, positive_int
 from scenarios.errors import ScenarioError
+from scenarios.report.files import read_table
 from scenarios.report.results import dump_json
 from scenarios.run.execute import prepare
 from scenarios.run.learn import run_learn
+from scenarios.spec.resolve import check_algorithm
 
 DEFAULT_ATTACKS = ("alie", "foe", "sf", "lf", "mimic", "gaussian", "split", "equivocate", "alie-opt", "foe-opt")
 QUICK_ATTACKS = ("alie", "foe", "sf", "lf", "mimic")
@@ -53,9 +55,9 @@ def run_cell(scenario: str, sets: list[str], row: str, attack: str, seed: int, a
              f"learn.alone={'true' if alone else 'false'}"]
     if row in ("mean", "cwmed", "nnm+cwtm"):
         extra.append(f"algorithm.rule=\"{row}\"")
-    cfg = prepare(scenario, list(sets) + extra, seed)
+    scenario_ = prepare(scenario, list(sets) + extra, seed)
     t0 = time.perf_counter()
-    res = run_learn(cfg, progress=None)
+    res = run_learn(scenario_, progress=None)
     L = res["learn"]
     fin = L.get("final", {})
     out = {"row": row, "attack": attack, "seed": seed, "accuracy": fin.get("accuracy_mean"),
@@ -125,12 +127,12 @@ def print_table(table: dict[str, Any], results: list[dict[str, Any]], console) -
 def cmd_table(args) -> int:
     console = Console()
     if args.from_json:
-        saved = json.loads(open(args.from_json).read())
-        print_table(saved["table"], saved["runs"], Console(width=max(console.width, 200)))
-        console.print(f"{len(saved['runs'])} runs in {saved['wall_seconds']:.0f} s; overrides {saved['sets']}")
-        return 0
-    rows = args.rows.split(",") if args.rows else default_rows()
-    attacks = args.attacks.split(",") if args.attacks else list(QUICK_ATTACKS if args.quick else DEFAULT_ATTACKS)
+        return _from_json(args.from_json, console)
+    for path, option in ((args.json, "--json"), (args.csv, "--csv")):
+        if path:
+            output_file(path, option)
+    rows = args.rows or default_rows()
+    attacks = args.attacks or list(QUICK_ATTACKS if args.quick else DEFAULT_ATTACKS)
     seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
     sets = list(args.set or [])
     if args.quick:
@@ -140,8 +142,8 @@ def cmd_table(args) -> int:
         if a not in ATTACKS:
             raise ScenarioError(f"--attacks: unknown attack {a!r}; known: {', '.join(sorted(ATTACKS))}")
     for r in rows:  # fail fast on a bad row or override, with the one-line message
-        extra = [f"algorithm.name=\"{r}\"", "algorithm.allow_below_threshold=true"]
-        prepare(args.scenario, sets + extra, 0)
+        check_algorithm(r, key="--rows")
+        prepare(args.scenario, sets + [f"algorithm.name=\"{r}\"", "algorithm.allow_below_threshold=true"], 0)
     jobs = []
     for seed in range(1, seeds + 1):
         for row in rows:
@@ -172,10 +174,10 @@ def cmd_table(args) -> int:
     results.sort(key=lambda r: (r["seed"], rows.index(r["row"]), (["none"] + attacks).index(r["attack"])))
     table = build_table(results, rows, attacks)
     print_table(table, results, Console(width=max(console.width, 200)))
-    cfg = prepare(args.scenario, sets, 1)
-    s, lc = cfg["system"], cfg.get("learn", {})
+    base = prepare(args.scenario, sets, 1)
+    s, lc = base.system, base.learn
     below = sorted({r["row"] for r in results if r["below_threshold"] and r["row"] in ("icwtm", "mda", "cva", "broadcast")})
-    console.print(f"n = {s['n']}, f = {s['f']}, q = {s['q']}, alpha = {lc.get('alpha')}, T = {lc.get('rounds')}, "
+    console.print(f"n = {s.n}, f = {s.f}, q = {s.q}, alpha = {lc.alpha}, T = {lc.rounds}, "
                   f"seeds 1..{seeds}; {len(jobs)} runs in {wall:.0f} s"
                   + (f"; below their paper threshold (run anyway): {', '.join(below)}" if below else ""))
     out = {"scenario": args.scenario, "sets": sets, "seeds": seeds, "wall_seconds": wall, "table": table,
@@ -197,13 +199,25 @@ def cmd_table(args) -> int:
     return 0
 
 
+def _from_json(path: str, console) -> int:
+    """Print the table of a saved ``--json`` result, run nothing."""
+    saved = read_table(path, "--from-json")
+    try:
+        print_table(saved["table"], saved["runs"], Console(width=max(console.width, 200)))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ScenarioError(f"--from-json {path!r}: not a complete saved table ({type(exc).__name__}: {exc})") from None
+    console.print(f"{len(saved['runs'])} runs in {saved['wall_seconds']:.0f} s; overrides {saved['sets']}")
+    return 0
+
+
 def register(sub) -> None:
     sp = sub.add_parser("table", help="LEARN rules x attacks table on digits (NNM Table 2 shape)")
     sp.add_argument("--quick", action="store_true", help="1 seed, 20 rounds, 5 attacks")
-    sp.add_argument("--seeds", type=int, default=None, help="seeds 1..N (default 3, 1 with --quick)")
-    sp.add_argument("--workers", type=int, default=2)
-    sp.add_argument("--rows", default=None, help="comma-separated AVG algorithms / rules (default: available ones + mean)")
-    sp.add_argument("--attacks", default=None, help="comma-separated attacks (default: all LEARN attacks)")
+    sp.add_argument("--seeds", type=positive_int, default=None, help="seeds 1..N (default 3, 1 with --quick)")
+    sp.add_argument("--workers", type=positive_int, default=2)
+    sp.add_argument("--rows", type=name_list, default=None,
+                    help="comma-separated AVG algorithms / rules (default: available ones + mean)")
+    sp.add_argument("--attacks", type=name_list, default=None, help="comma-separated attacks (default: all LEARN attacks)")
     sp.add_argument("--scenario", default="learn-digits")
     sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     sp.add_argument("--json", metavar="PATH")

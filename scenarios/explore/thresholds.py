@@ -33,10 +33,10 @@ from net.schedules import SCHEDULES
 from scenarios.errors import ScenarioError
 from scenarios.explore.search import failures, optimise, score
 from scenarios.explore.shrink import save_counterexample, shrink
-from scenarios.run.execute import execute
-from scenarios.run.protocols import protocol_for
-from scenarios.spec.files import load
+from scenarios.run.execute import execute, prepare
+from scenarios.run.protocols import protocol_class
 from scenarios.spec.resolve import resolve
+from scenarios.spec.schema import Scenario
 
 CONSTRUCTIONS = {
     "iterate": [("theorem5", "theorem5", "theorem5"), ("theorem4", "theorem4", "theorem4"),
@@ -106,12 +106,11 @@ def _data(alg, n, f, o: Options, inputs, attack, schedule, seed) -> dict[str, An
 
 
 def trials(alg: str, n: int, f: int, o: Options):
-    """(label, resolved cfg) of every trial of one (algorithm, f, n), constructions first; trials
+    """(label, resolved scenario) of every trial of one (algorithm, f, n), constructions first; trials
     whose scenario cannot be built at this n (e.g. a construction's counts) are skipped."""
     proto = "broadcast" if alg == "broadcast" else "iterate"
-    probe = resolve(_data(alg, n, f, o, "gaussian", "silent", "random", 1))
     skip = set(SKIP_ATTACKS)
-    attacks = o.attacks or sorted(a for a in protocol_for(probe).attacks() if a not in skip)
+    attacks = o.attacks or sorted(a for a in protocol_class(alg).attacks() if a not in skip)
     scheds = o.schedules or sorted(s for s in SCHEDULES if s not in SKIP_SCHEDULES)
     plan = [(inp, a, s, seed) for (inp, a, s) in CONSTRUCTIONS[proto] for seed in o.seeds]
     pairs = [(a, s) for a in attacks for s in scheds]
@@ -123,19 +122,19 @@ def trials(alg: str, n: int, f: int, o: Options):
         plan += [(o.inputs[j % len(o.inputs)], a, s, o.seeds[j % len(o.seeds)]) for j, (a, s) in enumerate(pairs)]
     for inp, a, s, seed in plan:
         try:
-            cfg = resolve(_data(alg, n, f, o, inp, a, s, seed))
-        except (ScenarioError, KeyError):
+            scenario = resolve(_data(alg, n, f, o, inp, a, s, seed))
+        except ScenarioError:
             continue
-        yield f"{a}/{s}/{inp}", cfg
+        yield f"{a}/{s}/{inp}", scenario
 
 
-def search_evals(cfg: dict[str, Any], o: Options) -> int:
+def search_evals(scenario: Scenario, o: Options) -> int:
     """How many candidate runs the search adversary gets for this scenario (see Options.search_budget)."""
-    n = cfg["system"]["n"]
-    its = max(1, cfg["algorithm"]["iterations"])
+    n = scenario.system.n
+    its = max(1, scenario.algorithm.iterations)
     if its > 2 * o.search_fidelity:  # the search runs candidates cut short (optimise's fidelity)
         its = o.search_fidelity
-    cost = its * n * n * (n if cfg["algorithm"]["name"] == "broadcast" else 1)
+    cost = its * n * n * (n if scenario.algorithm.name == "broadcast" else 1)
     return int(min(o.search_max, max(o.search_min, o.search_budget // cost)))
 
 
@@ -145,16 +144,16 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
     runs = 0
     out: dict[str, Any] = {"algorithm": alg, "f": f, "n": n, "status": "pass"}
 
-    for label, cfg in trials(alg, n, f, o):
+    for label, scenario in trials(alg, n, f, o):
         try:
-            res = execute(cfg, progress=False)
+            res = execute(scenario, progress=False)
         except ScenarioError:  # e.g. a construction's inputs need more honest nodes than n - f
             continue
         runs += 1
         s, broken = score(res)
         if broken:
             out.update(status="broken", broken_by=label, found_by="shipped" if not label.startswith("theorem") else "construction")
-            out["counterexample"] = _record(cfg, res, alg, f, n, o, label)
+            out["counterexample"] = _record(scenario, res, alg, f, n, o, label)
             break
     if out["status"] == "pass" or alg in ("mda", "broadcast"):
         # the search adversary, told nothing (also where something else broke it, for the record)
@@ -174,13 +173,13 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
                 break
         out["search"] = {"broken": sr.broken, "score": sr.score, "evaluations": runs}
         if sr.broken:
-            small = shrink(sr.cfg, budget=o.shrink_evals, result=sr.result)
+            small = shrink(sr.scenario, budget=o.shrink_evals, result=sr.result)
             runs += small.evaluations
-            sc = small.cfg["scenario"]
-            sc["name"] = f"thresholds-{alg}-f{f}-n{n}-search"
-            sc["description"] = (f"jungle thresholds: the search adversary (told no construction) breaks {alg} at "
-                                 f"n = {n}, f = {f}; payloads, held links and inputs found by the search, then shrunk")
-            out["search"]["counterexample"] = _record(small.cfg, small.result, alg, f, n, o, "search", suffix="-search",
+            named = small.scenario.updated(
+                "scenario", name=f"thresholds-{alg}-f{f}-n{n}-search",
+                description=(f"jungle thresholds: the search adversary (told no construction) breaks {alg} at "
+                             f"n = {n}, f = {f}; payloads, held links and inputs found by the search, then shrunk"))
+            out["search"]["counterexample"] = _record(named, small.result, alg, f, n, o, "search", suffix="-search",
                                                       shrunk=small.summary)
             if out["status"] == "pass":
                 out.update(status="broken", broken_by="search", found_by="search",
@@ -190,11 +189,11 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
     return out
 
 
-def _record(cfg, res, alg, f, n, o: Options, label, suffix="", shrunk=None) -> dict[str, Any]:
+def _record(scenario: Scenario, res, alg, f, n, o: Options, label, suffix="", shrunk=None) -> dict[str, Any]:
     path = Path(o.out) / "counterexamples" / f"{alg}-f{f}-n{n}{suffix}.toml"
-    save_counterexample(cfg, path, note=f"jungle thresholds: {label} breaks {alg} at n = {n}, f = {f}")
-    seed = cfg["scenario"]["seed"]
-    replay = execute(resolve(load(str(path)), seed=seed), progress=False)
+    save_counterexample(scenario, path, note=f"jungle thresholds: {label} breaks {alg} at n = {n}, f = {f}")
+    seed = scenario.scenario.seed
+    replay = execute(prepare(str(path), [], seed), progress=False)
     c = res["checks"]
     rec = {"file": str(path), "seed": seed, "command": f"jungle run {path} --seed {seed}",
            "digest": res["trace_digest"], "replays": replay["trace_digest"] == res["trace_digest"],

