@@ -6,7 +6,9 @@ scenario or a config dict); an attack reads ``self.adv.context``:
 - ``algorithm``: the name of the algorithm under attack (``algorithm.name``);
 - ``schedule_params``: the schedule's typed parameters (e.g. ``groups`` of ``partition``);
 - ``learn``: in a LEARN run, what the shared seed makes public (Remark 2): the workload, the learning
-  rate eta, theta_1, the number of rounds T and the rule in use; None in an agreement run.
+  rate eta, theta_1, the number of rounds T, the rule in use and the momentum beta; None in an
+  agreement run;
+- ``include_self``: whether a node's own vector counts among the q it gathers.
 """
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ class LearnContext:
     T: int
     rule: Callable[..., np.ndarray]
     """The rule of the AVG algorithm in use (the optimised attacks search against it)."""
+    momentum: float = 0.0
+    """beta of the honest nodes' local momentum (``learn.momentum``, D-SHB; 0: none): the label-flipping
+    attack sends its flipped momentum as an honest node would."""
 
     def __post_init__(self):
         theta1 = np.array(self.theta1, dtype=np.float64)
@@ -44,3 +49,5 @@ class AttackContext:
     algorithm: str = ""
     schedule_params: PluginParams = field(default_factory=PluginParams)
     learn: LearnContext | None = None
+    include_self: bool = True
+    """Whether an honest node's own vector counts among the q it gathers (``system.include_self``)."""

@@ -182,7 +182,7 @@ def test_theory_iteration_counts():
         assert k == want
 
 
-@pytest.mark.parametrize("key,value", [("workload", '"mnist"'), ("rounds", "0"), ("delta", "-1"), ("batch", '"half"'),
+@pytest.mark.parametrize("key,value", [("workload", '"cifar10"'), ("rounds", "0"), ("delta", "-1"), ("batch", '"half"'),
                                        ("output", '"best"'), ("avg_iterations", '"many"'), ("bogus", "1")])
 def test_bad_learn_keys_are_one_line_errors(key, value):
     # refused when the scenario is resolved, before anything runs

@@ -54,7 +54,8 @@ def test_every_attack_and_schedule_parameter_is_in_the_schema():
     defs = scenario_schema()["$defs"]
     adversary = defs["Adversary"]["properties"]
     for key in ("noise_scale", "far_value", "split_push", "split_mode", "theorem5_delta", "groups", "alie_z",
-                "foe_eta", "gaussian_std", "theorem7_push", "search_values", "search_silent", "search_support"):
+                "foe_eta", "gaussian_std", "theorem7_push", "search_values", "search_silent", "search_support",
+                "ipm_eps", "dissensus_eps"):
         assert key in adversary, key
     assert {"holds", "byzantine_first", "gated", "groups", "senders", "receivers", "q"} <= set(
         defs["ScheduleParams"]["properties"])
@@ -94,6 +95,12 @@ def test_a_grid_is_not_a_scenario(scenario_validator):
     {"compare": {"key": "nodot", "values": [1]}},
     {"compare": {"key": "algorithm.name", "values": []}},
     {"learn": {"rounds": 0}},
+    {"learn": {"momentum": 1.0}},
+    {"learn": {"hidden": [0]}},
+    {"learn": {"hidden": 32}},
+    {"learn": {"dataset": "cifar"}},
+    {"learn": {"batch": "tiny"}},
+    {"adversary": {"attack": "ipm", "ipm_eps": "x"}},
     {"scenario": {"kind": "both"}},
 ])
 def test_malformed_files_do_not_validate(bad, scenario_validator, grid_validator):
@@ -137,12 +144,28 @@ def test_learn_digits_takes_d_from_its_workload():
     assert sc.learn.init_scale == 0.01
 
 
+def test_learn_mnist_takes_d_from_its_workload():
+    """The mlp workload's d follows learn.hidden and learn.dataset, without loading any data."""
+    from nodes.datasets import DATASETS
+    from scenarios.run.execute import prepare
+    from scenarios.spec.schema import LearnTable
+
+    sc = prepare("learn-mnist")
+    assert sc.system.dim == sc.algorithm.theory.d == 784 * 32 + 32 + 32 * 10 + 10
+    assert sc.learn.init_scale == 1.0 and sc.learn.hidden == [32] and sc.learn.momentum == 0.0
+    sc = prepare("learn-mnist", ["learn.hidden=[16, 8]", 'learn.dataset="digits"'])
+    assert sc.system.dim == 64 * 16 + 16 + 16 * 8 + 8 + 8 * 10 + 10
+    assert prepare("learn-mnist", ['learn.workload="mnist"']).system.dim == 785 * 10
+    # the schema's datasets are the loaders'
+    assert set(LearnTable.model_json_schema()["properties"]["dataset"]["enum"]) == set(DATASETS)
+
+
 def test_file_data_round_trips_through_resolution():
     """The resolved scenario written back as a file resolves to the same scenario."""
     from scenarios.run.execute import prepare
     from scenarios.spec.resolve import resolve
 
-    for name in ("icwtm-contraction", "mda-theorem5", "learn-quadratic", "broadcast-below-threshold"):
+    for name in ("icwtm-contraction", "mda-theorem5", "learn-quadratic", "broadcast-below-threshold", "learn-mnist"):
         sc = prepare(name)
         again = resolve(sc.file_data())
         assert again.as_json() == sc.as_json(), name

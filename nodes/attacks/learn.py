@@ -18,7 +18,8 @@ ALIE, FOE and SF send B = s + eta a, with s the mean of the honest vectors of th
   labels 9 - l: in the gradient phase it sends its gradient on flipped labels at its estimate of
   theta_t, in the parameter phase theta_t - eta_LEARN g_lf (its honest-looking theta_{t+1/2}). Its
   estimate of theta_t is the mean of the honest vectors of round t - 1's parameter phase (theta_1 at
-  t = 1, which the shared seed makes public);
+  t = 1, which the shared seed makes public). With LEARN's ``momentum`` beta > 0 (D-SHB) it sends its
+  flipped momentum m_b = beta m_b + (1 - beta) g_lf instead, as an honest node would;
 * ``mimic``: every Byzantine node sends the vector of one honest node, chosen per phase at the first
   iteration it attacks as the honest node farthest from the honest mean (a simple stand-in for the
   heuristic of Karimireddy et al., which also picks a node along the direction of largest spread),
@@ -190,6 +191,7 @@ class LabelFlip(Attack):
         super().bind(adv)
         self._g: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._rng = {}
+        self._m: dict[int, np.ndarray] = {}
 
     def _theta_estimate(self, t: int) -> np.ndarray | None:
         adv, ctx = self.adv, learn_context(self.adv)
@@ -215,6 +217,10 @@ class LabelFlip(Attack):
                 return None
             rng = self._rng.setdefault(b, np.random.default_rng(self.adv.rng.integers(2**63)))
             g = w.flipped_grad(b, theta, t, rng)
+            beta = ctx.momentum
+            if beta:
+                prev = self._m.get(b)
+                g = self._m[b] = (1.0 - beta) * g if prev is None else beta * prev + (1.0 - beta) * g
             self._g = {k: v for k, v in self._g.items() if k[1] >= t - 1}
             self._g[key] = (theta, g)
         return self._g[key]

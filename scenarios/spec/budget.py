@@ -7,7 +7,8 @@ Estimates (stated here, deliberately simple; they bound the real numbers within 
 - **deliveries**: the protocol's messages per iteration (n^2 for "iterate a rule":
   h (n - 1) honest plus f h Byzantine slots; about 4 h n^2 for broadcast-based agreement) times the
   iterations; a LEARN run has, per round t, AVG_tau's iterations of the gradient phase and of the
-  parameter phase, bounded by T (iterations(T) + iterations of the parameter phase);
+  parameter phase, bounded by T (iterations(T) + iterations of the parameter phase) (the protocol's
+  ``learn_iterations``: T + 1 rounds of 2n messages for the trusted server);
 - **memory** (bytes): :data:`ROUNDS_IN_FLIGHT` iterations of messages held at once, each iteration
   holding the protocol's distinct vector payloads (a broadcast is one signed blob shared by its n - 1
   deliveries: h payloads per iteration for "iterate a rule", h (n + 1) for broadcast-based agreement
@@ -23,11 +24,10 @@ Everything is computed in closed form (no loop over rounds or iterations), so a 
 """
 from __future__ import annotations
 
-from agreement.learn import PHASE_GRAD, PHASE_PARAM
 from nodes.adversary import SEEN_WINDOW
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import protocol_class
-from scenarios.spec.learn import iterations_fn
+from scenarios.spec.learn import iterations_fn, workload_dim
 
 ROUNDS_IN_FLIGHT = 3
 """Iterations whose messages are held at once (about 2.8 measured under the random schedule)."""
@@ -46,8 +46,7 @@ def _iterations(scenario) -> int:
     if lc is None:
         return a.iterations
     its = iterations_fn(lc, a.name, s.n, s.f, s.q, s.dim)
-    T = lc.rounds
-    return T * (its(T, PHASE_GRAD) + its(1, PHASE_PARAM))
+    return protocol_class(a.name).learn_iterations(lc.rounds, its)
 
 
 def estimate(scenario) -> dict[str, int]:
@@ -81,5 +80,7 @@ def check_budget(scenario) -> None:
                             f"run.max_steps = {run.max_steps}: lower system.n or {fewer}, or raise run.max_steps")
     mib = e["memory_bytes"] / MIB
     if mib > run.memory_budget_mib:
+        fixed = scenario.learn is not None and workload_dim(scenario.learn) is not None
+        dim = f"the {scenario.learn.workload} workload's d (its [learn] keys)" if fixed else "system.dim"
         raise ScenarioError(f"this run needs about {mib:.4g} MiB of memory ({what}), more than run.memory_budget_mib = "
-                            f"{run.memory_budget_mib}: lower system.n or system.dim, or raise run.memory_budget_mib")
+                            f"{run.memory_budget_mib}: lower system.n or {dim}, or raise run.memory_budget_mib")

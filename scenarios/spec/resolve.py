@@ -35,7 +35,8 @@ from scenarios.spec.schema import (
 from scenarios.spec.validation import closest, validated
 
 DEFAULT_RULE = {"icwtm": "cwtm", "mda": "mda", "cva": "cva", "broadcast": "trimmed_middle"}
-"""The rule each named algorithm iterates (or aggregates with, for broadcast) unless ``algorithm.rule``."""
+"""The rule each named agreement algorithm iterates (or aggregates with, for broadcast) unless
+``algorithm.rule``; a protocol adapter may declare its own (``default_rule``: the trusted server's)."""
 LEARN_ATTACKS_OVER_BROADCAST = ("none", "silent")
 """The attacks LEARN over broadcast-based agreement supports (the broadcast attacks read instance ids
 as RB instances, which LEARN multiplexes)."""
@@ -66,6 +67,9 @@ def build(spec: ScenarioFile, base_dir: Path | None = None) -> Scenario:
     system = _system(spec.system, learn)
     algorithm = _algorithm(spec.algorithm, system)
     proto = protocol_class(algorithm.name)
+    if learn is None and proto.learn_only:
+        raise ScenarioError(f"algorithm.name = {algorithm.name!r} runs LEARN scenarios only: set "
+                            "scenario.kind = \"learn\" (with a [learn] table), or choose another algorithm")
     n, f, q, d = system.n, system.f, system.q, system.dim
     inputs = resolve_inputs(spec.inputs, n=n, f=f, q=q, d=d, base_dir=base_dir)
     adversary = resolve_adversary(spec.adversary, proto, n=n, f=f, q=q, d=d)
@@ -114,7 +118,7 @@ def check_algorithm(name: str, rule: str | None = None, key: str = "algorithm.na
     registries (``pre+rule`` too); a name that is neither an algorithm nor a rule is one line naming
     the closest of both."""
     known = name in DEFAULT_RULE or name in PROTOCOLS
-    rule_name = rule or DEFAULT_RULE.get(name, name)
+    rule_name = rule or DEFAULT_RULE.get(name) or protocol_class(name).default_rule or name
     key = "algorithm.rule" if rule else key
     try:
         get_rule(rule_name)

