@@ -22,8 +22,8 @@ The scenario's ``[learn]`` table (every key optional; types, bounds and defaults
                   default the workload's (0.01 digits, 1 otherwise), std its init_std() (1, or He's
                   per-layer scales for mnist / mlp)
   output          "random" (theta_* for a shared * in [T], Remark 2) | "last" (Remark 1)
-  avg_iterations  "log2": AVG_tau runs tau iterations (ceil(log2 t) on gradients, 1 on parameters);
-                  "theory": it runs the algorithm's N(tau) iterations for a 2^-tau contraction
+  avg_iterations  "paper" (default; alias "theory"): AVG_tau runs N(tau) agreement iterations, as
+                  Algorithm 1 states; "log2" (cheaper): tau iterations (ceil(log2 t), 1 on parameters)
   alone           also train each honest node alone on its own data (baseline)
 
 With ``algorithm.name = "server"`` the trusted-server baseline runs instead of Algorithm 1 (its
@@ -54,7 +54,7 @@ from scenarios.run.protocols import Protocol, protocol_for
 from scenarios.run.result import run_result
 from scenarios.run.simulate import LearnRun, Streams, simulate
 from scenarios.run.workloads import make_workload
-from scenarios.spec.learn import iterations_fn
+from scenarios.spec.learn import iterations_fn, variant
 
 
 class LearnProtocol(Protocol):
@@ -215,7 +215,7 @@ def _result(scenario, sim, rec: "_Recorder", st: _Setup, ref_mean, wall: float) 
     learn: dict[str, Any] = {
         "workload": w.describe(), "T": T, "delta": lc.delta, "eta": st.eta, "eta_source": st.eta_source, "L": w.L,
         "C": C, "C_source": C_source, "output": lc.output, "output_index": st.star if lc.output == "random" else T + 1,
-        "avg_iterations": lc.avg_iterations, "momentum": lc.momentum,
+        "avg_iterations": lc.avg_iterations, "momentum": lc.momentum, "variant": variant(lc),
         "agreement_iterations": {"gradient": [its(t, 0) for t in range(1, T + 1)], "parameter": its(1, 1)},
         "rounds": rows,
     }

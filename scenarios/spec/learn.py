@@ -29,9 +29,9 @@ def workload_dim(learn: LearnTable) -> int | None:
 
 
 def iterations_fn(learn: LearnTable, algorithm: str, n: int, f: int, q: int, d: int) -> Callable[[int, int], int]:
-    """Agreement iterations of AVG_tau in round t's phase: tau itself ("log2": ceil(log2 t) on
-    gradients, 1 on parameters) or the algorithm's N(tau) ("theory"; eq. 169 with the universal
-    e~ = 1/(2(q - 2f)) where the theory does not hold)."""
+    """Agreement iterations of AVG_tau in round t's phase: the algorithm's N(tau) ("paper", alias
+    "theory": Algorithm 1, with eq. 169 and the universal e~ = 1/(2(q - 2f)) where the theory does
+    not hold) or tau itself ("log2", the cheaper variant: ceil(log2 t) on gradients, 1 on parameters)."""
     if learn.avg_iterations == "log2":
         return lambda t, phase: tau(t) if phase == PHASE_GRAD else 1
 
@@ -47,3 +47,15 @@ def iterations_fn(learn: LearnTable, algorithm: str, n: int, f: int, q: int, d: 
                 cache[target] = n_icwtm(target, h, 1.0 / (2 * max(1, q - 2 * f)))
         return cache[target]
     return lambda t, phase: N(tau(t)) if phase == PHASE_GRAD else N(1)
+
+
+def variant(learn: LearnTable) -> str:
+    """Which LEARN the run is: the paper's Algorithm 1, or a named cheaper variant."""
+    cheaper = []
+    if learn.avg_iterations == "log2":
+        cheaper.append("AVG_tau runs ceil(log2 t) iterations on gradients and 1 on parameters instead of N(tau), N(1)")
+    if learn.output == "last":
+        cheaper.append("the output is the last iterate (Remark 1) instead of theta_* (Remark 2)")
+    if learn.momentum > 0:
+        cheaper.append(f"local momentum beta = {learn.momentum} (the NNM paper's D-SHB)")
+    return "Algorithm 1" if not cheaper else "cheaper variant: " + "; ".join(cheaper)

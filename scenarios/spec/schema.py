@@ -145,8 +145,13 @@ class LearnTable(Table):
     samples: int = Field(40, ge=1, le=10**6)
     init_scale: float | None = Field(None, ge=0.0, le=MAX_LEARN,
                                      description="default: the workload's (1, or 0.01 for digits)")
-    output: Literal["random", "last"] = "last"
-    avg_iterations: Literal["log2", "theory"] = "log2"
+    output: Literal["random", "last"] = Field(
+        "random", description='"random": theta_* for a * in [T] drawn from the shared seed (Remark 2, Algorithm 1); '
+                              '"last": the last iterate (Remark 1, cheaper to report)')
+    avg_iterations: Literal["paper", "theory", "log2"] = Field(
+        "paper", description='"paper" (alias "theory"): AVG_tau is the agreement algorithm run for target tau, i.e. '
+                             'N(tau) iterations on gradients (tau = ceil(log2 t)) and N(1) on parameters, as in '
+                             'Algorithm 1; "log2": the cheaper variant, tau and 1 iterations')
     alone: bool = True
     momentum: float = Field(0.0, ge=0.0, lt=1.0,
                             description="beta in [0, 1): local Polyak momentum of the NNM paper's D-SHB (eq. 3); every "
