@@ -56,6 +56,8 @@ def cmd_table(args) -> int:
     base = prepare(args.scenario, sets, 1)
     s, lc = base.system, base.learn
     below = sorted({r["row"] for r in results if r["below_threshold"] and r["row"] in ("icwtm", "mda", "cva", "broadcast")})
+    variants = sorted({str(r.get("variant")) for r in results})
+    console.print(f"LEARN variant: {'; '.join(variants)}")
     console.print(f"n = {s.n}, f = {s.f}, q = {s.q}, alpha = {lc.alpha}, T = {lc.rounds}, "
                   f"seeds 1..{seeds}; {len(results)} runs in {wall:.0f} s"
                   + (f"; below their paper threshold (run anyway): {', '.join(below)}" if below else ""))

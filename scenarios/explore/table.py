@@ -56,7 +56,7 @@ def run_cell(scenario: str, sets: list[str], row: str, attack: str, seed: int, a
            "accuracy_min": fin.get("accuracy_min"), "D2": fin.get("diameter"), "grad_norm": fin.get("grad_norm"),
            "agreement": res["checks"].get("agreement", {}).get("holds"), "delta": L["delta"],
            "wall": time.perf_counter() - t0, "digest": res["trace_digest"],
-           "below_threshold": not res["theory"].get("holds", False)}
+           "below_threshold": not res["theory"].get("holds", False), "variant": L.get("variant")}
     if alone and "alone" in L:
         out["alone"] = L["alone"]
     return out
