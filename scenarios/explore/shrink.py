@@ -26,6 +26,7 @@ import numpy as np
 
 from nodes.attacks.search import MENU
 from scenarios.errors import ScenarioError
+from scenarios.explore.breaks import at_horizon
 from scenarios.explore.search import score
 from scenarios.run.execute import execute
 from scenarios.spec.resolve import resolve
@@ -120,10 +121,12 @@ def size(scenario: Scenario) -> dict[str, Any]:
 
 
 def _with_t(scenario: Scenario, t: int) -> Scenario:
-    """The scenario re-resolved with target t (the iteration count N(t) follows)."""
+    """The scenario re-resolved with target t: the iteration count N(t) follows, and a break is
+    judged at its horizon (:mod:`scenarios.explore.breaks`), so the horizon is recomputed from it."""
     data = scenario.file_data()
     data["algorithm"]["t"] = t
-    return resolve(data, seed=scenario.scenario.seed)
+    data["algorithm"].pop("iterations", None)
+    return at_horizon(resolve(data, seed=scenario.scenario.seed))
 
 
 def _with_schedule(scenario: Scenario, **changes) -> Scenario:

@@ -223,7 +223,7 @@ def summarise(units: list[dict[str, Any]], o: Options) -> dict[str, Any]:
             passing = [u["n"] for u in us if u["status"] == "pass"]
             broken = [u["n"] for u in us if u["status"] == "broken"]
             row = {"algorithm": alg, "f": f, "include_self": o.include_self, "claimed": claimed,
-                   "claimed_text": th.threshold, "smallest_pass": min(passing) if passing else None,
+                   "headline": th.headline_n, "claimed_text": th.threshold, "smallest_pass": min(passing) if passing else None,
                    "largest_broken": max(broken) if broken else None,
                    "per_n": {str(u["n"]): u for u in us}}
             notes = []
@@ -255,8 +255,9 @@ def run_thresholds(o: Options, workers: int | None = None, progress: bool = True
 
 def print_table(table: dict[str, Any], console) -> None:
     t = Table(title="resilience thresholds (observed)", show_lines=True)
-    for col in ("algorithm", "f", "include_self", "claimed n", "smallest n: no attack broke it",
-                "largest n: broken", "counterexample (largest broken n)", "notes"):
+    for col in ("algorithm", "f", "include_self", "headline n", "n its assumption needs",
+                "smallest n: no attack broke it", "largest n: broken", "break kind", "counterexample (largest broken n)",
+                "notes"):
         t.add_column(col)
     for r in table["rows"]:
         ce = ""
@@ -264,11 +265,12 @@ def print_table(table: dict[str, Any], console) -> None:
             u = r["per_n"][str(r["largest_broken"])]
             c = u["counterexample"]
             ce = f"{c['command']}\n({u['broken_by']}; replays: {'yes' if c['replays'] else 'NO'})"
-        t.add_row(r["algorithm"], str(r["f"]), str(r["include_self"]),
+        kind = r["per_n"][str(r["largest_broken"])].get("break_kind", "") if r["largest_broken"] is not None else ""
+        t.add_row(r["algorithm"], str(r["f"]), str(r["include_self"]), _n(r.get("headline")),
                   f"{r['claimed']}" if r["claimed"] is not None else "-",
                   str(r["smallest_pass"]) if r["smallest_pass"] is not None else "none in range",
                   str(r["largest_broken"]) if r["largest_broken"] is not None else "none in range",
-                  ce, "; ".join(r["notes"]))
+                  kind or "", ce, "; ".join(r["notes"]))
     console.print(t)
     srch = []
     for r in table["rows"]:
@@ -284,17 +286,25 @@ def print_table(table: dict[str, Any], console) -> None:
             console.print("  " + line)
 
 
+def _n(v) -> str:
+    return "-" if v is None else str(v)
+
+
 def markdown(table: dict[str, Any]) -> str:
-    lines = ["| algorithm | f | include_self | claimed n | smallest n no attack broke | largest n broken | counterexample |",
-             "|---|---|---|---|---|---|---|"]
+    """The table: the paper's headline n, the n its assumption needs, what the explorer found, the
+    kind of the break at the largest broken n (confirmed over the horizon), its counterexample."""
+    lines = ["| algorithm | f | headline n | n its assumption needs | smallest n no attack broke | largest n broken "
+             "| break kind | counterexample |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in table["rows"]:
-        ce = ""
+        ce, kind = "", ""
         if r["largest_broken"] is not None:
             u = r["per_n"][str(r["largest_broken"])]
             ce = f"`{u['counterexample']['command']}` ({u['broken_by']})"
-        lines.append(f"| {r['algorithm']} | {r['f']} | {r['include_self']} | {r['claimed'] if r['claimed'] is not None else '-'} | "
+            kind = u.get("break_kind") or ""
+        lines.append(f"| {r['algorithm']} | {r['f']} | {_n(r.get('headline'))} | {_n(r['claimed'])} | "
                      f"{r['smallest_pass'] if r['smallest_pass'] is not None else 'none'} | "
-                     f"{r['largest_broken'] if r['largest_broken'] is not None else 'none'} | {ce} |")
+                     f"{r['largest_broken'] if r['largest_broken'] is not None else 'none'} | {kind} | {ce} |")
     return "\n".join(lines) + "\n"
 
 
