@@ -5,12 +5,34 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agreement.pfl.cga import (ExactLeastSquares, cga_estimate, cga_report, envelope_smoothness_l2sq, run_pfl,
-                               theorem4_ratio)
-from agreement.pfl.poisoning import (clean_optimum, envelope_grad, envelope_value, geometric_median, optimum_l2sq,
-                                     prop4_model, section52_model, theorem5_point, two_worlds)
-from agreement.pfl.regularizers import (REGULARIZERS, R_value, grad_rho, local_exact, plausible, project_grad,
-                                        project_grad_slow)
+from agreement.pfl.cga import (
+    ExactLeastSquares,
+    cga_estimate,
+    cga_report,
+    envelope_smoothness_l2sq,
+    run_pfl,
+    theorem4_ratio,
+)
+from agreement.pfl.poisoning import (
+    clean_optimum,
+    envelope_grad,
+    envelope_value,
+    geometric_median,
+    optimum_l2sq,
+    prop4_model,
+    section52_model,
+    theorem5_point,
+    two_worlds,
+)
+from agreement.pfl.regularizers import (
+    REGULARIZERS,
+    R_value,
+    grad_rho,
+    local_exact,
+    plausible,
+    project_grad,
+    project_grad_slow,
+)
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 

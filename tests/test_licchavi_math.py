@@ -9,9 +9,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agreement.pfl import theorem10 as t10
-from agreement.pfl.licchavi import (Users, coord_root_bisect, draw_data, envelope_grad_l2sq, grad_norm_pow, lemma17_x,
-                                    norm_q, rho_H, solve_l1_cw, solve_l2sq, solve_rho_fixed_smooth, stats_from_data,
-                                    theorem7_w, theorem8_rho, _coord_root_exact, _coord_terms)
+from agreement.pfl.licchavi import (
+    Users,
+    _coord_root_exact,
+    _coord_terms,
+    coord_root_bisect,
+    draw_data,
+    envelope_grad_l2sq,
+    grad_norm_pow,
+    lemma17_x,
+    norm_q,
+    rho_H,
+    solve_l1_cw,
+    solve_l2sq,
+    solve_rho_fixed_smooth,
+    stats_from_data,
+    theorem7_w,
+    theorem8_rho,
+)
 from agreement.pfl.piecewise import PiecewiseQP, kkt_residual, solve_exact
 
 vec = st.lists(st.floats(-5, 5).filter(lambda v: abs(v) > 1e-3), min_size=2, max_size=5).map(np.array)
