@@ -168,3 +168,29 @@ def test_two_worlds_same_reports():
     assert np.array_equal(theta1, theta2)
     assert theta1[m1].mean() == 0 and theta2[m2].mean() == pytest.approx(3 / 8) and gap == pytest.approx(3 / 8)
     assert np.ptp(theta1[m1]) == 0 and np.ptp(theta2[m2]) == 1
+
+
+def test_batched_softmax_gradient_matches_per_user():
+    from agreement.pfl.softmax import batch_sum_ce_grad, padded, sum_ce, sum_ce_grad
+
+    rng = np.random.default_rng(6)
+    Xs = [rng.standard_normal((m, 4)) for m in (3, 7, 5)]
+    ys = [rng.integers(0, 3, len(x)) for x in Xs]
+    thetas = rng.standard_normal((3, 12))
+    Xp, yp = padded(Xs, ys)
+    slow = np.stack([sum_ce_grad(Xs[u], ys[u], thetas[u], 3) for u in range(3)])
+    assert np.allclose(batch_sum_ce_grad(Xp, yp, thetas, 3), slow, atol=1e-12)
+    num = np.array([(sum_ce(Xs[0], ys[0], thetas[0] + 1e-6 * e, 3) - sum_ce(Xs[0], ys[0], thetas[0] - 1e-6 * e, 3)) / 2e-6
+                    for e in np.eye(12)])
+    assert np.allclose(slow[0], num, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", REGULARIZERS)
+def test_one_step_regularization_term_is_grad_rho(kind):
+    from agreement.pfl.cga import OneStep
+
+    rng = np.random.default_rng(7)
+    rho, thetas = rng.standard_normal(3), rng.standard_normal((4, 3))
+    thetas[1] = rho
+    users = OneStep(kind, 1.5, lambda th: np.zeros_like(th), 4, 0.1)
+    assert np.allclose(users.grads(rho, thetas), [grad_rho(kind, 1.5, rho - t) for t in thetas])

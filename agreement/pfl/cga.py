@@ -62,17 +62,26 @@ class ExactLeastSquares:
 
 class OneStep:
     """Honest users taking one gradient step on L_n(theta) + R(rho, theta) per round (Figure 1):
-    theta <- theta - lr (grad L_n(theta) - grad_rho R(rho, theta)) (grad_theta R = -grad_rho R)."""
+    theta <- theta - lr (grad L_n(theta) - grad_rho R(rho, theta)) (grad_theta R = -grad_rho R).
+    ``loss_grads(thetas)`` returns every user's grad L_n at once (h x d)."""
 
-    def __init__(self, kind: str, lam: float, loss_grad: Callable[[int, np.ndarray], np.ndarray], h: int, lr: float):
-        self.kind, self.lam, self.loss_grad, self.h, self.lr = kind, float(lam), loss_grad, h, float(lr)
+    def __init__(self, kind: str, lam: float, loss_grads: Callable[[np.ndarray], np.ndarray], h: int, lr: float):
+        self.kind, self.lam, self.loss_grads, self.h, self.lr = kind, float(lam), loss_grads, h, float(lr)
+
+    def _reg(self, rho: np.ndarray, thetas: np.ndarray) -> np.ndarray:
+        Z = rho[None, :] - thetas
+        if self.kind == "l2sq":
+            return 2.0 * self.lam * Z
+        nz = np.linalg.norm(Z, axis=1, keepdims=True)
+        if self.kind == "l2":
+            return self.lam * np.divide(Z, nz, out=np.zeros_like(Z), where=nz > 0)
+        return self.lam * Z / np.sqrt(1.0 + nz * nz)
 
     def update(self, rho: np.ndarray, thetas: np.ndarray, t: int) -> np.ndarray:
-        return np.stack([thetas[n] - self.lr * (self.loss_grad(n, thetas[n]) - grad_rho(self.kind, self.lam, rho - thetas[n]))
-                         for n in range(self.h)])
+        return thetas - self.lr * (self.loss_grads(thetas) - self._reg(rho, thetas))
 
     def grads(self, rho: np.ndarray, thetas: np.ndarray) -> np.ndarray:
-        return np.stack([grad_rho(self.kind, self.lam, rho - thetas[n]) for n in range(self.h)])
+        return self._reg(rho, thetas)
 
 
 # ------------------------------------------------------------------------------------------------

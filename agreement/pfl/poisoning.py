@@ -65,26 +65,78 @@ def theorem5_point(g: np.ndarray, theta_spade: np.ndarray, sign: float = 1.0) ->
     return np.array(g, dtype=np.float64), float(g @ theta_spade + sign)
 
 
+def _R_hessian(kind: str, lam: float, z: np.ndarray) -> np.ndarray | None:
+    """Hessian of R in z = rho - theta (None for l2 at z = 0, where R is not twice differentiable)."""
+    d = len(z)
+    if kind == "l2sq":
+        return 2.0 * lam * np.eye(d)
+    nz2 = float(z @ z)
+    if kind == "l2":
+        if nz2 == 0.0:
+            return None
+        nz = math.sqrt(nz2)
+        return lam * (np.eye(d) / nz - np.outer(z, z) / nz ** 3)
+    s = math.sqrt(1.0 + nz2)
+    return lam * (np.eye(d) / s - np.outer(z, z) / s ** 3)
+
+
+def envelope_hessian(kind: str, lam: float, H: np.ndarray, b: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Hessian of sum_n min_theta [L_n(theta) + R(rho - theta)]: per user M - M (H_n + M)^-1 M with M
+    the Hessian of R at z = rho - theta*_n (implicit function theorem); H_n where theta*_n = rho (l2)."""
+    out = np.zeros((len(rho), len(rho)))
+    for n in range(len(H)):
+        th = local_exact(kind, lam, H[n], b[n], rho)
+        M = _R_hessian(kind, lam, rho - th)
+        out += H[n] if M is None else M - M @ np.linalg.solve(H[n] + M, M)
+    return out
+
+
 def clean_optimum(kind: str, lam: float, H: np.ndarray, b: np.ndarray, c: np.ndarray, rho0: np.ndarray,
-                  iters: int = 200) -> np.ndarray:
-    """rho of the honest users alone: the minimiser of the (convex, C^1) envelope sum, by damped
-    Newton with a finite-difference Hessian of the exact envelope gradient (l2sq: a linear solve)."""
+                  iters: int = 100) -> np.ndarray:
+    """rho of the honest users alone: the minimiser of the (convex, C^1) envelope sum. l2sq: a linear
+    solve; d = 1: bisection on the (monotone) envelope derivative; otherwise damped Newton with the
+    envelope's exact Hessian (:func:`envelope_hessian`), stopping when no step decreases the value."""
     if kind == "l2sq":
         return optimum_l2sq(H, b, lam)[0]
+    if len(rho0) == 1:
+        return np.array([_bisect_1d(lambda x: float(envelope_grad(kind, lam, H, b, np.array([x]))[0]), float(rho0[0]))])
     r = np.array(rho0, dtype=np.float64)
+    scale = 1.0 + float(np.max(np.linalg.norm(b, axis=-1)))
     for _ in range(iters):
         g = envelope_grad(kind, lam, H, b, r)
-        if np.linalg.norm(g) <= 1e-11 * (1.0 + np.linalg.norm(r)):
+        if np.linalg.norm(g) <= 1e-12 * scale:
             break
-        h = 1e-6 * (1.0 + np.linalg.norm(r))
-        Hs = np.stack([(envelope_grad(kind, lam, H, b, r + h * e) - envelope_grad(kind, lam, H, b, r - h * e)) / (2 * h)
-                       for e in np.eye(len(r))])
-        step = np.linalg.lstsq(0.5 * (Hs + Hs.T) + 1e-12 * np.eye(len(r)), g, rcond=None)[0]
+        Hs = envelope_hessian(kind, lam, H, b, r)
+        step = np.linalg.lstsq(Hs + 1e-12 * np.eye(len(r)), g, rcond=None)[0]
         v0, a = envelope_value(kind, lam, H, b, c, r), 1.0
-        while envelope_value(kind, lam, H, b, c, r - a * step) > v0 - 1e-4 * a * (g @ step) and a > 1e-10:
+        while envelope_value(kind, lam, H, b, c, r - a * step) > v0 - 1e-4 * a * (g @ step):
             a *= 0.5
+            if a < 1e-8:
+                return r  # no decrease along the Newton direction: at the optimum up to rounding
         r = r - a * step
+        if a * np.linalg.norm(step) <= 1e-15 * (1.0 + np.linalg.norm(r)):
+            break
     return r
+
+
+def _bisect_1d(deriv, x0: float) -> float:
+    """The zero of a non-decreasing derivative (a convex function's minimiser on the line)."""
+    lo, hi, w = x0 - 1.0, x0 + 1.0, 1.0
+    while deriv(lo) > 0:
+        w *= 2
+        lo = x0 - w
+    while deriv(hi) < 0:
+        w *= 2
+        hi = x0 + w
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if deriv(mid) > 0:
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-15 * max(1.0, abs(mid)):
+            break
+    return 0.5 * (lo + hi)
 
 
 def geometric_median(points: np.ndarray, weights: np.ndarray | None = None, iters: int = 10000,

@@ -8,6 +8,7 @@ from typing import Any
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scenarios.run.agreement import run_agreement
+from scenarios.run.kinds import SEED_RUNNERS
 from scenarios.run.learn import run_learn
 from scenarios.spec.compare import resolve_variants
 from scenarios.spec.files import apply_set, load
@@ -41,6 +42,8 @@ def execute(cfg: dict[str, Any], progress: bool = True) -> dict[str, Any]:
     """Run a resolved scenario of any kind, with a progress bar on stderr when asked."""
     if "_variants" in cfg:
         return run_compare(cfg, progress)
+    if cfg["scenario"]["kind"] in SEED_RUNNERS:  # cga, licchavi, gmm
+        return SEED_RUNNERS[cfg["scenario"]["kind"]](cfg, progress=progress)
     if cfg["scenario"]["kind"] == "learn":
         return run_learn(cfg, progress=progress)
     if not progress:

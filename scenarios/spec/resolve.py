@@ -14,12 +14,15 @@ from net.schedules import SCHEDULES
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import protocol_for
 from scenarios.spec.files import _int, merged
+from scenarios.spec.kinds import KIND_SPECS, is_seed_kind, resolve_kind
 
 ALGORITHM_RULES = {"icwtm": "cwtm", "mda": "mda", "cva": "cva"}
 """Algorithms that are "iterate a rule" with a fixed rule."""
 
 
 def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
+    if is_seed_kind(data):  # cga, licchavi, gmm: their own table, validated by its own model
+        return resolve_kind(data, seed)
     cfg = merged(data)
     sc = cfg["scenario"]
     if seed is not None:
@@ -27,7 +30,7 @@ def resolve(data: dict[str, Any], seed: int | None = None) -> dict[str, Any]:
     if not isinstance(sc.get("seed"), int) or sc["seed"] < 0:
         raise ScenarioError(f"scenario.seed must be a non-negative integer, got {sc.get('seed')!r}")
     if sc["kind"] not in ("agreement", "learn"):
-        raise ScenarioError(f"scenario.kind must be \"agreement\" or \"learn\", got {sc['kind']!r}")
+        raise ScenarioError(f"scenario.kind must be one of agreement, learn, {', '.join(KIND_SPECS)}; got {sc['kind']!r}")
 
     sysc = cfg["system"]
     n = _int(cfg, "system", "n", 1)

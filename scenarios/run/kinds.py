@@ -1,0 +1,7 @@
+"""The runners of the scenario kinds with their own table (cga, licchavi, gmm): kind -> runner(cfg,
+progress) -> result."""
+from __future__ import annotations
+
+from scenarios.run.cga import run_cga
+
+SEED_RUNNERS = {"cga": run_cga}
