@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from agreement.pfl.regularizers import grad_rho, honest_gradient, local_exact, plausible, project_grad
+from agreement.pfl.regularizers import honest_gradient, local_exact, plausible, project_grad
 
 
 def cga_estimate(rho_t: np.ndarray, rho_prev: np.ndarray | None, g_s_prev: np.ndarray | None,

@@ -14,8 +14,16 @@ from typing import Any
 import numpy as np
 
 from agreement.pfl.cga import ExactLeastSquares, envelope_smoothness_l2sq, run_pfl, theorem4_ratio
-from agreement.pfl.poisoning import (clean_optimum, envelope_grad, geometric_median, optimum_l2sq, prop4_model,
-                                     section52_model, theorem5_point, two_worlds)
+from agreement.pfl.poisoning import (
+    clean_optimum,
+    envelope_grad,
+    geometric_median,
+    optimum_l2sq,
+    prop4_model,
+    section52_model,
+    theorem5_point,
+    two_worlds,
+)
 from scenarios.run.cga_digits import digits_experiment
 from scenarios.run.seeds_common import Digest, at_least, at_most, check, premise_failed, result, streams
 
