@@ -258,3 +258,14 @@ def test_theorem10_solver_pattern_independent_of_hint(A):
     z0, pat = solve_exact(qp)
     for hint in itertools.islice(itertools.product((-1, 0, 1), repeat=4), 0, 81, 7):
         assert np.allclose(solve_exact(qp, hint=hint)[0], z0, atol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rho_fixed_exact_matches_per_coordinate_solver(seed):
+    from agreement.pfl.licchavi import rho_fixed_exact
+
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((9, 4)) * rng.choice([0.1, 1, 100], size=(9, 1))
+    lam = rng.uniform(0.5, 2, 9)
+    D0 = rng.uniform(0.5, 2, 4)
+    assert np.allclose(rho_fixed_exact(W, lam, 0.3, D0), rho_H(W, lam, np.ones((9, 4)), 0.3, D0), atol=1e-10)

@@ -3,5 +3,6 @@ progress) -> result."""
 from __future__ import annotations
 
 from scenarios.run.cga import run_cga
+from scenarios.run.licchavi import run_licchavi
 
-SEED_RUNNERS = {"cga": run_cga}
+SEED_RUNNERS = {"cga": run_cga, "licchavi": run_licchavi}
