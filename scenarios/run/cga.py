@@ -207,7 +207,7 @@ def _single_point(spec, seed, dig):
     sa = float(np.polyfit(np.log(Ns), np.log(an), 1)[0])
     checks["query_norm_growth"] = check(abs(sq - 1) <= 0.2, sq, 1.0, "log-log slope of ||Q|| in N (Theta(N)): within 0.2 of 1")
     checks["answer_growth"] = check(abs(sa - 2) <= 0.4, sa, 2.0, "log-log slope of |A| in N (Theta(N^2)): within 0.4 of 2")
-    dig.add(Qp, np.array([Ap, e_fix, e_print]), np.array(qn), np.array(an))
+    dig.add(Qp, np.array([Ap]), np.array(qn), np.array(an))
     body = {"Q": Qp, "A": Ap, "residual_corrected": e_fix, "residual_printed": e_print, "growth_N": list(Ns),
             "query_norms": qn, "answers": an, "target": target}
     return checks, body

@@ -12,8 +12,10 @@ RESULT_VERSION = 1
 
 
 class Digest:
-    """blake2b over the numbers a run produced, fed in order (arrays as float64 bytes with their
-    shape; strings as UTF-8): the ``trace_digest`` of a run that has no delivery sequence."""
+    """blake2b over the numbers a run produced, fed in order: the ``trace_digest`` of a run that has
+    no delivery sequence. Numbers are hashed at 10 significant digits (|x| < 1e-12 as 0), so that a
+    last-bit difference of a BLAS kernel does not change the digest; strings as UTF-8. Feed primary
+    outputs (trajectories, models, estimates), not residuals at rounding level."""
 
     def __init__(self):
         self.h = hashlib.blake2b(digest_size=32)
@@ -21,10 +23,12 @@ class Digest:
     def add(self, *items: Any) -> "Digest":
         for it in items:
             if isinstance(it, str):
-                self.h.update(b"s" + it.encode())
+                self.h.update(b"s" + it.encode() + b";")
                 continue
             a = np.asarray(it, dtype=np.float64)
-            self.h.update(b"a" + str(a.shape).encode() + np.ascontiguousarray(a).tobytes())
+            a = np.where(np.abs(a) < 1e-12, 0.0, a)
+            text = ",".join(format(float(v), ".10g") for v in a.ravel())
+            self.h.update(b"a" + str(a.shape).encode() + text.encode() + b";")
         return self
 
     def hexdigest(self) -> str:
