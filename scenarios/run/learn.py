@@ -30,6 +30,7 @@ import time
 from typing import Any, Callable
 
 import numpy as np
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agreement.diameters import d2, dcw2
@@ -39,10 +40,13 @@ from agreement.rules import get_rule
 from agreement.theory import theory_for
 from agreement.theory.icwtm import n_icwtm
 from nodes.workloads import Digits, LinReg, Quadratic, Workload, train_alone
+from nodes.workloads_pfl import PersonalisedLeastSquares
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import Protocol, protocol_for
 from scenarios.run.simulate import Streams, simulate
 from scenarios.spec.inputs import make_inputs
+from scenarios.spec.kinds import one_line
+from scenarios.spec.kinds.pfl import PflSpec
 
 RESULT_VERSION = 1
 
@@ -113,11 +117,22 @@ def _digits(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -
     return Digits(s["n"], s["h"], lc["alpha"], rng, batch=lc["batch"], batch0=lc["batch0"], lam=lc["lam"])
 
 
+def _pfl(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> Workload:
+    """Personalised learning, rho as the parameter ([pfl] table, :mod:`nodes.workloads_pfl`)."""
+    try:
+        p = PflSpec.model_validate(cfg.get("pfl", {}) or {}).model_dump()
+    except ValidationError as exc:
+        raise ScenarioError(one_line("pfl", exc)) from None
+    cfg["pfl"] = p
+    return PersonalisedLeastSquares(cfg["system"]["h"], p["d"], p["samples"], p["noise"], p["hetero"],
+                                    p["regularization"], p["lam"], p["target"], rng)
+
+
 WORKLOADS: Registry[Callable[[dict[str, Any], dict[str, Any], np.random.Generator], Workload]] = Registry(
     "workload", "jungle.workloads")
 """name -> ``make(cfg, learn_table, rng) -> Workload`` (:class:`nodes.workloads.Workload`); third-party
 workloads come under the ``jungle.workloads`` entry point group."""
-for _name, _make in (("quadratic", _quadratic), ("linreg", _linreg), ("digits", _digits)):
+for _name, _make in (("quadratic", _quadratic), ("linreg", _linreg), ("digits", _digits), ("pfl", _pfl)):
     WORKLOADS.register(_name, _make)
 
 
@@ -301,6 +316,8 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
         checks["learning"] = {"holds": (bool(final["grad_norm"] <= bound) if bound is not None else None),
                               "measured": final["grad_norm"], "bound": bound,
                               "detail": "||grad Lbar(mean output)|| <= (1 + delta) C K (Definition 4)"}
+        if hasattr(w, "extra_checks"):  # a workload's own claims (e.g. pfl: resistance to the CGA)
+            checks.update(w.extra_checks(Xout))
         if ref_mean is not None:
             err = float(np.linalg.norm(Xout.mean(axis=0) - ref_mean))
             bnd = C * d2(w.x) if C is not None else None

@@ -25,7 +25,8 @@ def is_seed_kind(data: dict[str, Any]) -> bool:
     return isinstance(sc, dict) and sc.get("kind") in KIND_SPECS
 
 
-def _one_line(kind: str, exc: ValidationError) -> str:
+def one_line(kind: str, exc: ValidationError) -> str:
+    """A pydantic error as one line naming the key: ``kind.key: message (got value)``."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     where = f"{kind}.{loc}" if loc else kind
@@ -55,5 +56,5 @@ def resolve_kind(data: dict[str, Any], seed: int | None = None) -> dict[str, Any
     try:
         spec = KIND_SPECS[kind].model_validate(table)
     except ValidationError as exc:
-        raise ScenarioError(_one_line(kind, exc)) from None
+        raise ScenarioError(one_line(kind, exc)) from None
     return {"scenario": sc, kind: spec.model_dump()}
