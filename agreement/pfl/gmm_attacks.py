@@ -77,7 +77,7 @@ def _cos2_prior(rng: np.random.Generator) -> float:
 
 
 def contaminate(attack: str, mu: np.ndarray, count: int, m: float, D: float, delta: float, c: float,
-                rng: np.random.Generator, margin: float = 0.05, shift_margin: float = 0.01) -> tuple[np.ndarray, dict]:
+                rng: np.random.Generator, margin: float = 0.04, shift_margin: float = 0.01) -> tuple[np.ndarray, dict]:
     """The ``count`` corrupted values of ``attack`` and a description of what it did."""
     k = len(mu)
     info: dict = {"attack": attack, "count": int(count)}

@@ -128,12 +128,13 @@ def combine_estimates(mu_tilde: np.ndarray, eps_tilde: np.ndarray, x: np.ndarray
     x = np.asarray(x, dtype=np.float64)
     if len(mu_tilde) == 0:
         return x.copy()
-    order = np.argsort(mu_tilde)
+    order = np.argsort(mu_tilde, kind="stable")
     mus, w = np.asarray(mu_tilde)[order], client_weights(np.asarray(eps_tilde)[order], D)
     j = np.clip(np.searchsorted(mus, x), 1, len(mus) - 1) if len(mus) > 1 else np.zeros(len(x), dtype=int)
     if len(mus) > 1:
         left_closer = np.abs(x - mus[j - 1]) <= np.abs(x - mus[j])
         j = np.where(left_closer, j - 1, j)
+    j = np.searchsorted(mus, mus[j], side="left")  # equal estimates: the one listed first (as the slow version)
     near, wj = mus[j], w[j]
     use = (np.abs(near - x) < 1.5 * D) & np.isfinite(wj)
     out = x.copy()
@@ -149,7 +150,7 @@ def combine_estimates_slow(mu_tilde, eps_tilde, x, D) -> np.ndarray:
         if len(mu_tilde) == 0:
             out.append(xv)
             continue
-        i = min(range(len(mu_tilde)), key=lambda c: (abs(mu_tilde[c] - xv), mu_tilde[c]))
+        i = min(range(len(mu_tilde)), key=lambda c: (abs(mu_tilde[c] - xv), mu_tilde[c], c))
         mu, e = float(mu_tilde[i]), float(eps_tilde[i])
         if abs(mu - xv) >= 1.5 * D or e >= rho:
             out.append(xv)

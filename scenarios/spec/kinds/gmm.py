@@ -21,7 +21,7 @@ class GmmSpec(BaseModel):
     delta: float = Field(0.05, gt=0, lt=1)
     c: float = Field(3.0, ge=0, description="corrupted mass: a client is corrupted with probability c/(k + c)")
     attack: Literal["none", "silent", "shift", "destroy", "worst", "lb"] = "silent"
-    margin: float = Field(0.05, ge=0, description="destroy: extra mass over the threshold")
+    margin: float = Field(0.04, ge=0, description="destroy: extra mass over the threshold (filter noise)")
     shift_margin: float = Field(0.01, ge=0, description="shift: mass kept below the filter's threshold")
     replicates: int = Field(1, ge=1, le=1000, description="independent runs averaged (standard errors)")
     network: bool = Field(False, description="run the clients and the server on jungle's network")
