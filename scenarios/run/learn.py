@@ -40,7 +40,7 @@ from agreement.rules import get_rule
 from agreement.theory import theory_for
 from agreement.theory.icwtm import n_icwtm
 from nodes.workloads import Digits, LinReg, Quadratic, Workload, train_alone
-from nodes.workloads_pfl import PersonalisedLeastSquares
+from nodes.workloads_pfl import LicchaviL1, PersonalisedLeastSquares
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import Protocol, protocol_for
 from scenarios.run.simulate import Streams, simulate
@@ -124,6 +124,9 @@ def _pfl(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> W
     except ValidationError as exc:
         raise ScenarioError(one_line("pfl", exc)) from None
     cfg["pfl"] = p
+    if p["regularization"] == "l1":
+        return LicchaviL1(cfg["system"]["h"], p["d"], p["samples"], p["noise"], p["hetero"], p["lam"], p["lam0"],
+                          p["target"], rng)
     return PersonalisedLeastSquares(cfg["system"]["h"], p["d"], p["samples"], p["noise"], p["hetero"],
                                     p["regularization"], p["lam"], p["target"], rng)
 
@@ -317,7 +320,7 @@ def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None
                               "measured": final["grad_norm"], "bound": bound,
                               "detail": "||grad Lbar(mean output)|| <= (1 + delta) C K (Definition 4)"}
         if hasattr(w, "extra_checks"):  # a workload's own claims (e.g. pfl: resistance to the CGA)
-            checks.update(w.extra_checks(Xout))
+            checks.update(w.extra_checks(Xout, cfg))
         if ref_mean is not None:
             err = float(np.linalg.norm(Xout.mean(axis=0) - ref_mean))
             bnd = C * d2(w.x) if C is not None else None
