@@ -124,6 +124,9 @@ def _pfl(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> W
     except ValidationError as exc:
         raise ScenarioError(one_line("pfl", exc)) from None
     cfg["pfl"] = p
+    if p["mode"] == "server":
+        raise ScenarioError("pfl.mode = \"server\" needs the trusted-server protocol (issue 12), not in this version: "
+                            "use pfl.mode = \"decentralised\" (or kind = \"cga\" for the paper's synchronous loop)")
     if p["regularization"] == "l1":
         return LicchaviL1(cfg["system"]["h"], p["d"], p["samples"], p["noise"], p["hetero"], p["lam"], p["lam0"],
                           p["target"], rng)

@@ -14,7 +14,7 @@ class PflSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    mode: Literal["decentralised"] = "decentralised"
+    mode: Literal["decentralised", "server"] = "decentralised"
     regularization: Literal["l2sq", "l2", "smooth_l2", "l1"] = Field(
         "l2sq", description="'l1': LICCHAVI's strategyproof form (p = 1, Delta = I, coordinate-wise queries)")
     lam: float = Field(1.0, gt=0)
