@@ -24,6 +24,7 @@ from agreement.pfl.poisoning import (
     theorem5_point,
     two_worlds,
 )
+from scenarios.errors import ScenarioError
 from scenarios.run.cga_digits import digits_experiment
 from scenarios.run.seeds_common import Digest, at_least, at_most, check, premise_failed, result, streams
 
@@ -65,7 +66,8 @@ def _linreg(spec, seed, dig):
     checks: dict[str, Any] = {}
     for kind in spec["regularizations"]:
         if spec["local"] != "exact":
-            raise ValueError("linreg runs exact local models (Theorem 4's setting)")
+            raise ScenarioError("cga.local must be \"exact\" for experiment \"linreg\" (Theorem 4's setting); "
+                                "\"one_step\" is the digits experiment's")
         tr = run_pfl(np.zeros(d), np.zeros((h, d)), ExactLeastSquares(kind, lam, H, b), kind, lam, eta,
                      spec["rounds"], target=target if f else None, f=f, aim=spec["aim"], N=N)
         clean = clean_optimum(kind, lam, H, b, c, truth.mean(axis=0))
