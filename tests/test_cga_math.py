@@ -194,3 +194,27 @@ def test_one_step_regularization_term_is_grad_rho(kind):
     thetas[1] = rho
     users = OneStep(kind, 1.5, lambda th: np.zeros_like(th), 4, 0.1)
     assert np.allclose(users.grads(rho, thetas), [grad_rho(kind, 1.5, rho - t) for t in thetas])
+
+
+def test_section54_variant_converges_only_below_its_step_bound():
+    """Section 5.4's variant (aim at theta_dagger + g_hat/(2 lambda (N - 1))) moves the honest average
+    local model to the target for eta below local_variant_max_eta, and diverges above it (at Theorem 4's
+    1/(3L) too)."""
+    from agreement.pfl.cga import local_variant_max_eta
+
+    rng = np.random.default_rng(8)
+    H, b, c, truth = linreg(rng, h=6, m=30)
+    lam, target = 1.0, 3 * np.ones(3)
+    cap = local_variant_max_eta(H, lam, 7)
+    assert cap < 1 / (3 * envelope_smoothness_l2sq(H, lam))
+
+    def run(eta):
+        tr = run_pfl(np.zeros(3), np.zeros((6, 3)), ExactLeastSquares("l2sq", lam, H, b), "l2sq", lam, eta, 1500,
+                     target=target, aim="local", N=7)
+        return tr.thetas.mean(axis=0), tr.rho[-1]
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        avg, rho = run(0.8 * cap)
+        assert np.linalg.norm(avg - target) < 1e-5 and np.linalg.norm(rho - target) > 1.0
+        avg, _ = run(1.3 * cap)
+        assert not np.linalg.norm(avg - target) < 1.0

@@ -141,6 +141,19 @@ def envelope_smoothness_l2sq(H: np.ndarray, lam: float) -> float:
     return float(np.linalg.eigvalsh(M)[-1])
 
 
+def local_variant_max_eta(H: np.ndarray, lam: float, N: int) -> float:
+    """The step sizes for which section 5.4's variant converges (l2sq, exact local models, no claim in
+    the paper): rho^{t+1} = theta_dagger + G^{t-1}/(2 lambda (N - 1)) - eta (G^t - G^{t-1}), G the
+    others' gradient sum (Hessian M), has per eigenvalue mu of M the characteristic polynomial
+    z^2 + eta mu z - (mu/(2 lambda (N - 1)) + eta mu); its roots lie in the unit disc iff
+    2 eta mu < 1 - mu/(2 lambda (N - 1)). Returns min over mu of (1 - mu/(2 lambda (N - 1)))/(2 mu):
+    far below Theorem 4's 1/(3L) (the variant diverges there)."""
+    d = H.shape[1]
+    M = sum(2 * lam * (np.eye(d) - 2 * lam * np.linalg.inv(Hn + 2 * lam * np.eye(d))) for Hn in H)
+    mus = np.linalg.eigvalsh(M)
+    return float(np.min((1 - mus / (2 * lam * (N - 1))) / (2 * mus)))
+
+
 def theorem4_ratio(rhos: list[np.ndarray], t0: int = 2, floor: float = 1e-10) -> tuple[float, int]:
     """max over t >= t0 of v_{t+2} / v_t, v_t = u_t + u_{t-1}, u_t = ||rho^{t+1} - rho^t|| (Theorem 4's
     proof: <= 7/9 when eta <= 1/(3L)), over the t whose v_t is above ``floor`` times the largest
