@@ -53,7 +53,7 @@ class PersonalisedLeastSquares(Workload):
             self._clean = clean_optimum(self.kind, self.lam, self.H, self.b, self.c, self.truth.mean(axis=0))
         return self._clean
 
-    def extra_checks(self, X: np.ndarray, cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    def extra_checks(self, X: np.ndarray, *, f: int = 0, rule: str = "") -> dict[str, Any]:
         """Does the honest output resist the counter-gradient attack? ||mean(theta_out) - theta_dagger||
         against half the honest optimum's distance to the target."""
         m = X.mean(axis=0)
@@ -125,11 +125,12 @@ class LicchaviL1(Workload):
                   np.zeros((self.h, self.d)), np.ones((self.h, self.d)))
         return solve_l1_cw(u, self.lam0, np.ones(self.d))[0]
 
-    def extra_checks(self, X: np.ndarray, cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    def extra_checks(self, X: np.ndarray, *, f: int = 0, rule: str = "") -> dict[str, Any]:
         """resists_cga as for l2, and LICCHAVI's Theorem 12 (eq. 159) at the honest output rho, with the
         honest exact local models theta*_H(rho): it applies when the aggregation is the (plausible)
         mean, whose fixed point is LICCHAVI's optimum for some Byzantine models (not applicable for a
-        robust rule, whose fixed point is another point)."""
+        robust rule, whose fixed point is another point). ``f``: the Byzantine nodes, ``rule``: the
+        aggregation rule in use."""
         m = X.mean(axis=0)
         dist = float(np.linalg.norm(m - self.target))
         ref = float(np.linalg.norm(self.clean_optimum() - self.target))
@@ -140,8 +141,6 @@ class LicchaviL1(Workload):
         theta = self.local_models(m)
         rhoH = rho_H(theta, np.full(self.h, self.lam), np.ones((self.h, self.d)), self.lam0, np.ones(self.d))
         DH = float(np.max(np.abs(theta - rhoH).sum(axis=1)))
-        f = int((cfg or {}).get("system", {}).get("f", 0))
-        rule = str((cfg or {}).get("algorithm", {}).get("rule", ""))
         lH, lO = self.h * self.lam, f * self.lam
         bound = 4 * lH / (lH - lO) * DH if lH > lO else None
         measured = float(np.abs(m - rhoH).sum())
@@ -156,5 +155,5 @@ class LicchaviL1(Workload):
         out["theorem12_decentralised"] = {
             "holds": None if why else bool(measured <= bound), "measured": measured, "bound": bound, "Delta_H": DH,
             "detail": "N(rho - rho*_H(theta*_H(rho))) <= 4 lambda_H/(lambda_H - lambda_-H) Delta_H, N = l1 "
-                      "(LICCHAVI eq. 159) at the honest output", **({"premise": f"not applicable: {why}"} if why else {})}
+                      "(LICCHAVI eq. 159) at the honest output", **({"applicable": False, "reason": why} if why else {})}
         return out

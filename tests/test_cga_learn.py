@@ -14,7 +14,8 @@ def learn_pfl(rule_name, attack="cga", regularization="l2sq", **adv):
     data = {"scenario": {"name": "t", "kind": "learn", "seed": 3},
             "system": {"n": 6, "f": 1, "dim": 2},
             "algorithm": {"name": rule_name, "t": 2},
-            "learn": {"workload": "pfl", "rounds": 12, "delta": 1.0, "output": "last", "alone": False},
+            "learn": {"workload": "pfl", "rounds": 12, "delta": 1.0, "output": "last",
+                      "avg_iterations": "log2", "alone": False},
             "pfl": {"regularization": regularization, "d": 2, "samples": 20, "target": 4.0},
             "adversary": {"attack": attack, "schedule": "random", **adv},
             "run": {"dispatch": "inline"}}
@@ -68,7 +69,8 @@ def learn_pfl_rule(rule, **kw):
     data = {"scenario": {"name": "t", "kind": "learn", "seed": 3},
             "system": {"n": 6, "f": 1, "dim": 2},
             "algorithm": {"name": "mean", "rule": rule, "t": 2},
-            "learn": {"workload": "pfl", "rounds": 12, "delta": 1.0, "output": "last", "alone": False},
+            "learn": {"workload": "pfl", "rounds": 12, "delta": 1.0, "output": "last",
+                      "avg_iterations": "log2", "alone": False},
             "pfl": {"regularization": kw.pop("regularization", "l2sq"), "d": 2, "samples": 20, "target": 4.0},
             "adversary": {"attack": "cga", "schedule": "random", **kw},
             "run": {"dispatch": "inline"}}
@@ -92,7 +94,8 @@ def test_licchavi_learn_theorem12_under_the_mean():
     data = {"scenario": {"name": "t", "kind": "learn", "seed": 2},
             "system": {"n": 7, "f": 1, "dim": 2},
             "algorithm": {"name": "mean", "t": 2},
-            "learn": {"workload": "pfl", "rounds": 15, "delta": 1.0, "output": "last", "alone": False},
+            "learn": {"workload": "pfl", "rounds": 15, "delta": 1.0, "output": "last",
+                      "avg_iterations": "log2", "alone": False},
             "pfl": {"regularization": "l1", "d": 2, "samples": 20, "target": 50.0, "lam0": 0.1},
             "adversary": {"attack": "cga", "schedule": "random"}, "run": {"dispatch": "inline"}}
     r = execute(resolve(data), progress=False)

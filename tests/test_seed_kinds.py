@@ -31,8 +31,8 @@ def test_tables_are_validated_with_one_line_errors():
         resolve({"scenario": {"kind": "licchavi"}, "system": {"n": 3}})
     with pytest.raises(ScenarioError, match="m_h"):
         resolve({"scenario": {"kind": "gmm"}, "gmm": {"m": 1000}})
-    cfg = resolve({"scenario": {"kind": "gmm"}, "gmm": {"c": 2}}, seed=7)
-    assert cfg["scenario"]["seed"] == 7 and cfg["gmm"]["k"] == 10 and cfg["gmm"]["c"] == 2.0
+    sc = resolve({"scenario": {"kind": "gmm"}, "gmm": {"c": 2}}, seed=7)
+    assert sc.scenario.seed == 7 and sc.gmm.k == 10 and sc.gmm.c == 2.0
 
 
 def test_cga_linreg_small_holds_and_is_deterministic():
@@ -112,8 +112,8 @@ def test_check_names_with_brackets_survive_rich_markup():
 
 
 def test_gmm_grid_expands():
-    grid = expand(load("scenarios/spec/grids/gmm-figure1a.toml"))
-    assert len(grid.points) == 14 and all(p.cfg is not None for p in grid.points)
+    grid = expand(load("scenarios/spec/grids/gmm-figure1a.toml").data)
+    assert len(grid.points) == 14 and all(p.scenario is not None for p in grid.points)
     assert sorted({p.values["gmm.c"] for p in grid.points}) == [0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0]
 
 
@@ -130,3 +130,21 @@ def test_figure1a_lines_carry_the_bounds():
     assert np.allclose(y, [G.lower_bound(v * 10, 10)[0] for v in x])
     ub = next(v for k, v in lines.items() if k.startswith("upper bound at delta"))
     assert np.allclose(ub.get_data()[1][::25], [G.upper_bound_finite(v, 3.0, 0.05) for v in ub.get_data()[0][::25]])
+
+
+def test_the_resolved_seed_kind_is_typed_and_frozen():
+    from pydantic import ValidationError
+
+    from scenarios.run.execute import prepare
+    from scenarios.spec.schema import CgaTable, PflTable
+
+    sc = resolve({"scenario": {"kind": "cga"}, "cga": {"d": 3}})
+    assert isinstance(sc.cga, CgaTable) and sc.cga.d == 3 and sc.cga.rounds == 300
+    assert sc.system is None and sc.algorithm is None and sc.gmm is None
+    assert set(sc.as_json()) == {"scenario", "cga"}
+    with pytest.raises(ValidationError):
+        sc.cga.d = 4
+    learn = prepare("cga-learn")
+    assert isinstance(learn.pfl, PflTable) and learn.pfl.d == learn.system.dim == 5
+    assert learn.learn.avg_iterations == "log2" and learn.learn.output == "last"  # the cheaper variant, as pinned
+    assert "pfl" not in prepare("learn-quadratic").as_json()  # an agreement or LEARN JSON is as before

@@ -12,8 +12,10 @@ through the shared seed). In the parameter phase it sends the honest mean (it at
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
 from agreement.learn import PHASE_GRAD, PHASE_PARAM, instance_of, phase_of
+from net.params import PluginParams
 from nodes.adversary import Attack
 from nodes.attacks.learn import honest_matrix, learn_context
 
@@ -22,8 +24,8 @@ def theta_estimate(adv, t: int) -> np.ndarray | None:
     """The honest parameter theta_t as the adversary sees it (mean of round t - 1's last parameter-phase
     honest vectors; theta_1 at t = 1)."""
     if t <= 1:
-        th = learn_context(adv).get("theta1")
-        return None if th is None else np.asarray(th)
+        ctx = learn_context(adv)
+        return None if ctx is None else np.asarray(ctx.theta1)
     inst, last, k = instance_of(t - 1, PHASE_PARAM), None, 0
     while adv.seen(inst, k):
         last = adv.seen(inst, k)
@@ -32,7 +34,16 @@ def theta_estimate(adv, t: int) -> np.ndarray | None:
 
 
 class CounterGradient(Attack):
+    """Reads the LEARN context (:class:`nodes.context.LearnContext`): ``target`` (theta_dagger),
+    ``eta``, ``theta1`` and ``project_grad``; outside LEARN, or on a workload without a target, it
+    sends the honest mean."""
+
     name = "cga"
+
+    class Params(PluginParams):
+        cga_project: bool = Field(True, description="project the payload on the plausible gradients GRAD "
+                                                    "(false: the raw counter-gradient, which a plausibility "
+                                                    "filter can drop)")
 
     def write(self, b, r, instance, round_):
         X = honest_matrix(self.adv, instance, round_)
@@ -41,15 +52,14 @@ class CounterGradient(Attack):
         s = X.mean(axis=0)
         t, phase = phase_of(instance)
         ctx = learn_context(self.adv)
-        w = ctx.get("workload")
         theta = theta_estimate(self.adv, t)
-        if phase != PHASE_GRAD or w is None or theta is None or not hasattr(w, "target"):
+        if phase != PHASE_GRAD or ctx is None or ctx.target is None or theta is None:
             return [self.vec(b, instance, round_, s)]
         q, f = self.adv.q, max(1, self.adv.f)
-        desired = (theta - w.target) / float(ctx["eta"])
+        desired = (theta - ctx.target) / float(ctx.eta)
         payload = (q * desired - (q - f) * s) / f
-        if self.adv.params.get("cga_project", True):
-            payload = w.project_grad(payload)
+        if self.adv.params.cga_project and ctx.project_grad is not None:
+            payload = ctx.project_grad(payload)
         return [self.vec(b, instance, round_, payload)]
 
 

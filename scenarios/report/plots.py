@@ -16,7 +16,6 @@ D2 reached 0 exactly.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Iterable
@@ -231,7 +230,7 @@ def sweep_plots(results: list[dict[str, Any]], out: str | Path, title: str = "sw
 
 
 def plot_sweep(grid, results: dict[str, dict[str, Any]], out: str | Path) -> list[Path]:
-    keys = [p.key for p in grid.points if p.cfg is not None and p.key in results]
+    keys = [p.key for p in grid.points if p.scenario is not None and p.key in results]
     seen, ordered = set(), []
     for k in keys:
         if k not in seen:
@@ -274,18 +273,14 @@ def thresholds_figure(table: dict[str, Any]):
 # ------------------------------------------------------------------------------------------------
 # `jungle plot RESULTS`
 # ------------------------------------------------------------------------------------------------
-def plot_path(path: str | Path, out: str | Path | None = None) -> list[Path]:
-    """Plots of a result JSON, a sweep directory (its ``runs/``), or a thresholds JSON."""
-    p = Path(path)
-    if p.is_dir():
-        runs = p / "runs" if (p / "runs").is_dir() else p
-        results = [json.loads(f.read_text()) for f in sorted(runs.glob("*.json"))]
-        results = [r for r in results if isinstance(r, dict) and "scenario" in r]
-        if not results:
-            raise FileNotFoundError(f"{p}: no result JSON found")
-        return sweep_plots(results, Path(out) if out else p / "plots", title=p.name)
-    data = json.loads(p.read_text())
-    out = Path(out) if out else p.parent / "plots"
+def plot_results(data: dict[str, Any], out: str | Path) -> list[Path]:
+    """Plots of one result JSON (a run, a compare) or of a thresholds JSON, already read."""
+    out = Path(out)
     if "rows" in data and data.get("kind") == "thresholds":
         return save(thresholds_figure(data), out / "thresholds")
     return run_plots(data, out)
+
+
+def plot_sweep_dir(results: list[dict[str, Any]], out: str | Path, title: str) -> list[Path]:
+    """Plots of a sweep directory's results, already read."""
+    return sweep_plots(results, Path(out), title=title)

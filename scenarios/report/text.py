@@ -39,7 +39,6 @@ def print_checks(result: dict[str, Any], console: Console) -> None:
 def print_summary(result: dict[str, Any], console: Console | None = None, max_rows: int = 40) -> None:
     console = console or Console()
     if "learn" in result:  # a LEARN run has its own summary
-
         return print_learn_summary(result, console)
     if result["scenario"]["scenario"].get("kind") in SEED_KINDS:
         return print_seed_summary(result, console)
@@ -57,6 +56,8 @@ def print_summary(result: dict[str, Any], console: Console | None = None, max_ro
                           f"C = {fmt(th['C'])}; threshold {th.get('threshold', '')}")
         else:
             console.print(f"theory: [yellow]{th.get('reason')}[/]")
+    if a.get("warning"):
+        console.print(f"[bold yellow]warning:[/] {a['warning']}")
     rows = result["iterations"]
     table = Table(title="honest vectors per iteration", show_lines=False)
     for col in ("iteration", "D2", "Dcw2", "bound", "||mean - mean0||", "nodes"):

@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from agreement.pfl.cga import ExactLeastSquares, envelope_smoothness_l2sq, run_pfl, theorem4_ratio
+from agreement.pfl.cga import (
+    ExactLeastSquares,
+    envelope_smoothness_l2sq,
+    run_pfl,
+    theorem4_ratio,
+)
 from agreement.pfl.poisoning import (
     clean_optimum,
     envelope_grad,
@@ -26,23 +31,32 @@ from agreement.pfl.poisoning import (
 )
 from scenarios.errors import ScenarioError
 from scenarios.run.cga_digits import digits_experiment
-from scenarios.run.seeds_common import Digest, at_least, at_most, check, premise_failed, result, streams
+from scenarios.run.seeds_common import (
+    Digest,
+    at_least,
+    at_most,
+    check,
+    premise_failed,
+    result,
+    streams,
+)
+from scenarios.spec.schema import CgaTable, Scenario
 
 
-def make_linreg(spec: dict[str, Any], rng: np.random.Generator, honest: int | None = None, d: int | None = None):
+def make_linreg(spec: CgaTable, rng: np.random.Generator, honest: int | None = None, d: int | None = None):
     """(H, b, c, truth) of ``honest`` least-squares users: theta_n_dagger = hetero N(0, I), Gaussian
     queries, A = Q^T theta + noise; H = sum Q Q^T, b = sum A Q, c = 1/2 sum A^2 (sum losses, eq. 5)."""
-    h, d, m = honest or spec["honest"], d or spec["d"], spec["samples"]
-    truth = spec["hetero"] * rng.standard_normal((h, d))
+    h, d, m = honest or spec.honest, d or spec.d, spec.samples
+    truth = spec.hetero * rng.standard_normal((h, d))
     Q = rng.standard_normal((h, m, d))
-    A = np.einsum("hmd,hd->hm", Q, truth) + spec["noise"] * rng.standard_normal((h, m))
+    A = np.einsum("hmd,hd->hm", Q, truth) + spec.noise * rng.standard_normal((h, m))
     return np.einsum("hmd,hme->hde", Q, Q), np.einsum("hmd,hm->hd", Q, A), 0.5 * np.einsum("hm,hm->h", A, A), truth
 
 
-def _eta(spec: dict[str, Any], N: int) -> tuple[float, str]:
-    if spec["eta"] is not None:
-        return float(spec["eta"]), "cga.eta"
-    return 1.0 / (6.0 * spec["lam"] * N), "1/(6 lambda N)"
+def _eta(spec: CgaTable, N: int) -> tuple[float, str]:
+    if spec.eta is not None:
+        return float(spec.eta), "cga.eta"
+    return 1.0 / (6.0 * spec.lam * N), "1/(6 lambda N)"
 
 
 def _converged(tr, scale: float, tol: float = 1e-8) -> tuple[bool, float]:
@@ -56,20 +70,20 @@ def _converged(tr, scale: float, tol: float = 1e-8) -> tuple[bool, float]:
 def _linreg(spec, seed, dig):
     (rng,) = streams(seed, 1)
     H, b, c, truth = make_linreg(spec, rng)
-    h, d, f, lam = spec["honest"], spec["d"], spec["colluders"], spec["lam"]
+    h, d, f, lam = spec.honest, spec.d, spec.colluders, spec.lam
     N = h + f
     eta, eta_src = _eta(spec, N)
-    target = spec["target"] * np.ones(d)
+    target = spec.target * np.ones(d)
     L = envelope_smoothness_l2sq(H, lam)
     body: dict[str, Any] = {"N": N, "h": h, "f": f, "eta": eta, "eta_source": eta_src, "L": L,
                             "L_bound": 2 * lam * h, "target": target, "runs": {}}
     checks: dict[str, Any] = {}
-    for kind in spec["regularizations"]:
-        if spec["local"] != "exact":
+    for kind in spec.regularizations:
+        if spec.local != "exact":
             raise ScenarioError("cga.local must be \"exact\" for experiment \"linreg\" (Theorem 4's setting); "
                                 "\"one_step\" is the digits experiment's")
         tr = run_pfl(np.zeros(d), np.zeros((h, d)), ExactLeastSquares(kind, lam, H, b), kind, lam, eta,
-                     spec["rounds"], target=target if f else None, f=f, aim=spec["aim"], N=N)
+                     spec.rounds, target=target if f else None, f=f, aim=spec.aim, N=N)
         clean = clean_optimum(kind, lam, H, b, c, truth.mean(axis=0))
         dig.add(kind, np.stack(tr.rho), np.stack(tr.g_s), clean)
         dist = [float(np.linalg.norm(r - target)) for r in tr.rho]
@@ -81,7 +95,7 @@ def _linreg(spec, seed, dig):
 
 
 def _linreg_checks(kind, spec, tr, clean, target, eta, L, H, b, N):
-    lam, f, h = spec["lam"], spec["colluders"], spec["honest"]
+    lam, f, h = spec.lam, spec.colluders, spec.honest
     out: dict[str, Any] = {}
     if f == 0:
         return {f"attack[{kind}]": premise_failed(None, None, "CGA checks", "no strategic user (colluders = 0)")}
@@ -89,8 +103,8 @@ def _linreg_checks(kind, spec, tr, clean, target, eta, L, H, b, N):
     start = float(np.linalg.norm(tr.rho[0] - target))
     final = float(np.linalg.norm(tr.rho[-1] - target))
     if kind == "l2sq":
-        ok = eta <= 1.0 / (3.0 * L) and spec["aim"] == "global"
-        why = f"eta = {eta:.4g} > 1/(3L) = {1 / (3 * L):.4g}" if spec["aim"] == "global" else "aim = local"
+        ok = eta <= 1.0 / (3.0 * L) and spec.aim == "global"
+        why = f"eta = {eta:.4g} > 1/(3L) = {1 / (3 * L):.4g}" if spec.aim == "global" else "aim = local"
         d1 = "||rho_T - theta_dagger|| / ||rho_1 - theta_dagger|| (Theorem 4: rho^t -> theta_dagger)"
         out["theorem4_target[l2sq]"] = at_most(final / start, 1e-6, d1) if ok else premise_failed(final / start, 1e-6, d1, why)
         ratio, count = theorem4_ratio(tr.rho)
@@ -143,11 +157,11 @@ def _theorem12_check(kind, tr, lam, h, f, conv, move):
 def _model_attack(spec, seed, dig):
     rng, rng_poison = streams(seed, 2)
     H, b, c, truth = make_linreg(spec, rng)
-    h, d, lam = spec["honest"], spec["d"], spec["lam"]
+    h, d, lam = spec.honest, spec.d, spec.lam
     N = h + 1
     eta, eta_src = _eta(spec, N)
-    target = spec["target"] * np.ones(d)
-    tr = run_pfl(np.zeros(d), np.zeros((h, d)), ExactLeastSquares("l2sq", lam, H, b), "l2sq", lam, eta, spec["rounds"],
+    target = spec.target * np.ones(d)
+    tr = run_pfl(np.zeros(d), np.zeros((h, d)), ExactLeastSquares("l2sq", lam, H, b), "l2sq", lam, eta, spec.rounds,
                  target=target, f=1)
     g_inf = tr.g_s[-1]
     scale = 1.0 + float(np.linalg.norm(target))
@@ -156,9 +170,9 @@ def _model_attack(spec, seed, dig):
     err4 = float(np.linalg.norm(optimum_l2sq(H, b, lam, spade[None])[0] - target)) / scale
     err52 = float(np.linalg.norm(optimum_l2sq(H, b, lam, section52_model(target, g_inf)[None])[0] - target)) / scale
     dists = []
-    for I in spec["poison_sizes"]:  # Lemma 2: answer I queries with theta_spade
+    for I in spec.poison_sizes:  # Lemma 2: answer I queries with theta_spade
         Q = rng_poison.standard_normal((I, d))
-        A = Q @ spade + spec["noise"] * rng_poison.standard_normal(I)
+        A = Q @ spade + spec.noise * rng_poison.standard_normal(I)
         H2, b2 = np.concatenate([H, (Q.T @ Q)[None]]), np.concatenate([b, (Q.T @ A)[None]])
         dists.append(float(np.linalg.norm(optimum_l2sq(H2, b2, lam)[0] - target)))
     dig.add(np.stack(tr.rho), g_inf, spade, np.array(dists))
@@ -172,7 +186,7 @@ def _model_attack(spec, seed, dig):
     checks["lemma2_data"] = at_most(max(ratios), 1.0, "answering I queries with theta_spade: ||rho* - theta_dagger|| "
                                     "falls as I grows (max ratio of consecutive distances < 1)", distances=dists)
     body = {"N": N, "eta": eta, "eta_source": eta_src, "g_inf": g_inf, "theta_spade": spade, "target": target,
-            "poison_sizes": list(spec["poison_sizes"]), "poison_distances": dists}
+            "poison_sizes": list(spec.poison_sizes), "poison_distances": dists}
     return checks, body
 
 
@@ -181,9 +195,9 @@ def _model_attack(spec, seed, dig):
 # ------------------------------------------------------------------------------------------------
 def _single_point(spec, seed, dig):
     (rng,) = streams(seed, 1)
-    d, lam = spec["d"], spec["lam"]
-    target = spec["target"] * np.ones(d)
-    big = max(spec["growth_honest"] + [spec["honest"]])
+    d, lam = spec.d, spec.lam
+    target = spec.target * np.ones(d)
+    big = max(spec.growth_honest + [spec.honest])
     Hall, ball, _, _ = make_linreg(spec, rng, honest=big)
     scale = 1.0 + float(np.linalg.norm(target))
 
@@ -194,14 +208,14 @@ def _single_point(spec, seed, dig):
         H2, b2 = np.concatenate([H, np.outer(Qp, Qp)[None]]), np.concatenate([b, (Ap * Qp)[None]])
         return float(np.linalg.norm(optimum_l2sq(H2, b2, lam)[0] - target)) / scale, Qp, Ap
 
-    e_fix, Qp, Ap = attack(spec["honest"], 1.0)
-    e_print, _, _ = attack(spec["honest"], -1.0)
+    e_fix, Qp, Ap = attack(spec.honest, 1.0)
+    e_print, _, _ = attack(spec.honest, -1.0)
     det = "||rho*({(Q, A)}, D_-s) - theta_dagger|| / (1 + ||theta_dagger||)"
     checks = {"theorem5_corrected": at_most(e_fix, 1e-9, det + ", (Q, A) = (g, g^T theta_spade + 1)"),
               "theorem5_as_printed": at_most(e_print, 1e-9, det + ", the printed (g, g^T theta_spade - 1)")}
-    Ns = np.array(spec["growth_honest"], dtype=float)
+    Ns = np.array(spec.growth_honest, dtype=float)
     qn, an = [], []
-    for h in spec["growth_honest"]:
+    for h in spec.growth_honest:
         _, q_, a_ = attack(h, 1.0)
         qn.append(float(np.linalg.norm(q_)))
         an.append(abs(a_))
@@ -233,10 +247,10 @@ def _world_data(theta: np.ndarray, seed: int, m: int, noise: float):
 
 
 def _corollary2(spec, seed, dig):
-    N, lam, m, noise = spec["corollary_N"], spec["lam"], spec["samples"], spec["noise"]
+    N, lam, m, noise = spec.corollary_N, spec.lam, spec.samples, spec.noise
     checks: dict[str, Any] = {}
     rows = []
-    Fs = [F for F in spec["corollary_F"] if 0 < F < N]
+    Fs = [F for F in spec.corollary_F if 0 < F < N]
     if not any(F >= N / 2 for F in Fs):
         Fs.append(math.ceil(N / 2))
     for F in Fs:
@@ -244,7 +258,7 @@ def _corollary2(spec, seed, dig):
         th1, m1, th2, m2, gapv = two_worlds(N, F, cons)
         world1 = _world_data(th1, seed, m, noise)  # every user's reports, honest and Byzantine alike
         world2 = _world_data(th2, seed, m, noise)
-        for kind in spec["regularizations"]:
+        for kind in spec.regularizations:
             r1 = float(clean_optimum(kind, lam, *world1, np.zeros(1))[0])
             r2 = float(clean_optimum(kind, lam, *world2, np.zeros(1))[0])
             e1, e2 = abs(r1 - th1[m1].mean()), abs(r2 - th2[m2].mean())
@@ -268,11 +282,11 @@ EXPERIMENTS = {"linreg": _linreg, "model_attack": _model_attack, "single_point":
                "corollary2": _corollary2, "digits": digits_experiment}
 
 
-def run_cga(cfg: dict[str, Any], progress: bool = False) -> dict[str, Any]:
-    spec = cfg["cga"]
+def run_cga(scenario: Scenario, progress: bool = False) -> dict[str, Any]:
+    spec = scenario.cga
     t0 = time.perf_counter()
-    dig = Digest().add("cga", spec["experiment"])
-    fn = EXPERIMENTS[spec["experiment"]]
-    checks, body = fn(spec, cfg["scenario"]["seed"], dig)
-    body["experiment"] = spec["experiment"]
-    return result(cfg, "cga", dig, checks, body, time.perf_counter() - t0)
+    dig = Digest().add("cga", spec.experiment)
+    fn = EXPERIMENTS[spec.experiment]
+    checks, body = fn(spec, scenario.seed, dig)
+    body["experiment"] = spec.experiment
+    return result(scenario, "cga", dig, checks, body, time.perf_counter() - t0)

@@ -12,13 +12,22 @@ import numpy as np
 
 from agreement.pfl.cga import OneStep, run_pfl
 from agreement.pfl.softmax import accuracy, batch_sum_ce_grad, fit, padded, smoothness
-from scenarios.run.seeds_common import Digest, at_least, at_most, premise_failed, streams
+from scenarios.run.seeds_common import (
+    Digest,
+    at_least,
+    at_most,
+    premise_failed,
+    streams,
+)
+from scenarios.spec.schema import CgaTable
 
 CLASSES = 10
 
 
 def load_digits_xy() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits  # scikit-learn is optional: only this experiment needs it
+    from sklearn.datasets import (
+        load_digits,  # scikit-learn is optional: only this experiment needs it
+    )
 
     data = load_digits()
     X = np.hstack([data.data / 16.0, np.ones((data.data.shape[0], 1))])
@@ -36,43 +45,43 @@ def _shards(y: np.ndarray, h: int, alpha: float, rng: np.random.Generator) -> li
     return [np.sort(np.concatenate(p)) for p in pieces]
 
 
-def digits_experiment(spec: dict[str, Any], seed: int, dig: Digest):
+def digits_experiment(spec: CgaTable, seed: int, dig: Digest):
     rng_split, _ = streams(seed, 2)
     X, y = load_digits_xy()
     perm = rng_split.permutation(len(y))
     n_test = len(y) // 4
     Xt, yt, Xtr, ytr = X[perm[:n_test]], y[perm[:n_test]], X[perm[n_test:]], y[perm[n_test:]]
-    h, lam, f = spec["honest"], spec["lam"], max(1, spec["colluders"])
-    shards = _shards(ytr, h, spec["alpha"], rng_split)
+    h, lam, f = spec.honest, spec.lam, max(1, spec.colluders)
+    shards = _shards(ytr, h, spec.alpha, rng_split)
     Xs, ys = [Xtr[s] for s in shards], [ytr[s] for s in shards]
-    target = fit(Xtr, (ytr + 1) % CLASSES, CLASSES, spec["target_steps"])
+    target = fit(Xtr, (ytr + 1) % CLASSES, CLASSES, spec.target_steps)
     N = h + f
-    eta = float(spec["eta"]) if spec["eta"] is not None else 1.0 / (6.0 * lam * N)
-    lr = float(spec["local_lr"]) if spec["local_lr"] is not None else 1.0 / (max(smoothness(x) for x in Xs) + 2 * lam)
+    eta = float(spec.eta) if spec.eta is not None else 1.0 / (6.0 * lam * N)
+    lr = float(spec.local_lr) if spec.local_lr is not None else 1.0 / (max(smoothness(x) for x in Xs) + 2 * lam)
     dim = X.shape[1] * CLASSES
     Xp, yp = padded(Xs, ys)
     body: dict[str, Any] = {"N": N, "eta": eta, "local_lr": lr, "shard_sizes": [len(s) for s in ys],
                             "target_accuracy_on_target_labels": accuracy(Xt, (yt + 1) % CLASSES, target, CLASSES),
                             "runs": {}}
     checks: dict[str, Any] = {}
-    for kind in spec["regularizations"]:
+    for kind in spec.regularizations:
         res = {}
         for attacked in (False, True):
             users = OneStep(kind, lam, lambda th: batch_sum_ce_grad(Xp, yp, th, CLASSES), h, lr)
             curve: list[tuple[float, float]] = []
 
             def on_round(t, rho, thetas, curve=curve):
-                if t % 10 == 0 or t == spec["rounds"]:
+                if t % 10 == 0 or t == spec.rounds:
                     curve.append((accuracy(Xt, yt, rho, CLASSES), accuracy(Xt, (yt + 1) % CLASSES, rho, CLASSES)))
 
-            tr = run_pfl(np.zeros(dim), np.zeros((h, dim)), users, kind, lam, eta, spec["rounds"],
+            tr = run_pfl(np.zeros(dim), np.zeros((h, dim)), users, kind, lam, eta, spec.rounds,
                          target=target if attacked else None, f=f, on_round=on_round)
             dig.add(kind, tr.rho[-1])
             res["attacked" if attacked else "clean"] = {
                 "accuracy_true": curve[-1][0], "accuracy_target": curve[-1][1], "curve_every_10": curve,
                 "distance_to_target": float(np.linalg.norm(tr.rho[-1] - target)), "dropped": tr.dropped}
         body["runs"][kind] = res
-        checks.update(_digits_checks(kind, res, spec["colluders"]))
+        checks.update(_digits_checks(kind, res, spec.colluders))
     return checks, body
 
 

@@ -16,24 +16,28 @@ import numpy as np
 
 from agreement.pfl import gmm as G
 from agreement.pfl.gmm_attacks import contaminate, destroy_cost
-from agreement.pfl.gmm_estimator import combine_estimates, draw_genuine, robust_clustering
-from scenarios.errors import ScenarioError
+from agreement.pfl.gmm_estimator import (
+    combine_estimates,
+    draw_genuine,
+    robust_clustering,
+)
 from scenarios.run.seeds_common import Digest, at_least, at_most, premise_failed, result
+from scenarios.spec.schema import GmmTable, Scenario
 
 
-def means(spec: dict[str, Any]) -> np.ndarray:
-    sep = spec["separation"] if spec["separation"] is not None else 9.0 * spec["Delta"]
-    return sep * np.arange(1, spec["k"] + 1, dtype=np.float64)
+def means(spec: GmmTable) -> np.ndarray:
+    sep = spec.separation if spec.separation is not None else 9.0 * spec.Delta
+    return sep * np.arange(1, spec.k + 1, dtype=np.float64)
 
 
-def one_run(spec: dict[str, Any], seed_seq: np.random.SeedSequence, server=None) -> dict[str, Any]:
+def one_run(spec: GmmTable, seed_seq: np.random.SeedSequence, server=None) -> dict[str, Any]:
     """One replicate: genuine samples, the adversary's values, Algorithm 1 (``server(y, rng)`` if
     given, e.g. the networked path), Algorithm 2 for every genuine client, their squared errors."""
     rng_data, rng_adv, rng_server = (np.random.default_rng(s) for s in seed_seq.spawn(3))
-    k, m, D, delta, c = spec["k"], spec["m"], spec["Delta"], spec["delta"], spec["c"]
+    k, m, D, delta, c = spec.k, spec.m, spec.Delta, spec.delta, spec.c
     mu = means(spec)
     x, comp, count = draw_genuine(mu, m, c, rng_data)
-    z, info = contaminate(spec["attack"], mu, count, m, D, delta, c, rng_adv, spec["margin"], spec["shift_margin"])
+    z, info = contaminate(spec.attack, mu, count, m, D, delta, c, rng_adv, spec.margin, spec.shift_margin)
     y = np.concatenate([x, z])
     cl = robust_clustering(y, k, c, delta, D, rng_server) if server is None else server(y, rng_server)
     est = combine_estimates(cl.mu, cl.eps, x, D)
@@ -43,8 +47,8 @@ def one_run(spec: dict[str, Any], seed_seq: np.random.SeedSequence, server=None)
             "genuine": int(len(x)), "corrupted": int(count), "samples": y}
 
 
-def bounds(spec: dict[str, Any]) -> dict[str, Any]:
-    k, D, delta, c = spec["k"], spec["Delta"], spec["delta"], spec["c"]
+def bounds(spec: GmmTable) -> dict[str, Any]:
+    k, D, delta, c = spec.k, spec.Delta, spec.delta, spec.c
     lb, kp = G.lower_bound(c, k)
     return {"lower_bound": lb, "k_prime": kp, "lower_bound_printed": G.lower_bound_printed(c, k),
             "upper_bound_finite": G.upper_bound_finite(c / k, D, delta),
@@ -53,15 +57,15 @@ def bounds(spec: dict[str, Any]) -> dict[str, Any]:
             "destroy_cost": destroy_cost(D, delta, 0.0), "m_h": 2.0 / delta ** 2 * math.log(k / delta)}
 
 
-def intended_destroys(spec: dict[str, Any]) -> int:
+def intended_destroys(spec: GmmTable) -> int:
     """How many components the nominal budget c destroys (the worst attack's plan)."""
-    per = math.ceil(destroy_cost(spec["Delta"], spec["delta"], spec["margin"]) * spec["m"])
-    return min(spec["k"], int(spec["c"] * spec["m"]) // per)
+    per = math.ceil(destroy_cost(spec.Delta, spec.delta, spec.margin) * spec.m)
+    return min(spec.k, int(spec.c * spec.m) // per)
 
 
-def gmm_checks(spec: dict[str, Any], mse: float, se: float, b: dict[str, Any], destroyed: list[int]) -> dict[str, Any]:
-    k, D, c, attack = spec["k"], spec["Delta"], spec["c"], spec["attack"]
-    sep = spec["separation"] if spec["separation"] is not None else 9.0 * D
+def gmm_checks(spec: GmmTable, mse: float, se: float, b: dict[str, Any], destroyed: list[int]) -> dict[str, Any]:
+    k, D, c, attack = spec.k, spec.Delta, spec.c, spec.attack
+    sep = spec.separation if spec.separation is not None else 9.0 * D
     premise = None if sep >= 9 * D and D > 1.5 else f"separation {sep:g} < 9 Delta or Delta <= 1.5 (Theorem 2)"
     out: dict[str, Any] = {}
     d_ub = "average client's MSE <= the finite-delta upper bound (per-component Lemmas 2-4, concave majorant, + tail)"
@@ -91,11 +95,11 @@ def gmm_checks(spec: dict[str, Any], mse: float, se: float, b: dict[str, Any], d
     return out
 
 
-def run_gmm(cfg: dict[str, Any], progress: bool = False) -> dict[str, Any]:
-    spec = cfg["gmm"]
+def run_gmm(scenario: Scenario, progress: bool = False) -> dict[str, Any]:
+    spec = scenario.gmm
     t0 = time.perf_counter()
-    dig = Digest().add("gmm", spec["attack"])
-    seqs = np.random.SeedSequence(cfg["scenario"]["seed"]).spawn(spec["replicates"])
+    dig = Digest().add("gmm", spec.attack)
+    seqs = np.random.SeedSequence(scenario.seed).spawn(spec.replicates)
     runs = [one_run(spec, s) for s in seqs]
     mses = np.array([r["mse"] for r in runs])
     mse = float(mses.mean())
@@ -108,13 +112,10 @@ def run_gmm(cfg: dict[str, Any], progress: bool = False) -> dict[str, Any]:
     for r in runs:
         dig.add(np.array([r["mse"]]), r["clusters"].mu, r["clusters"].eps)
     body: dict[str, Any] = {
-        "mse": mse, "mse_se": se, "replicate_mse": mses.tolist(), "c_over_k": spec["c"] / spec["k"], **b,
+        "mse": mse, "mse_se": se, "replicate_mse": mses.tolist(), "c_over_k": spec.c / spec.k, **b,
         "mse_per_component": first["per_component"].tolist(), "genuine": first["genuine"],
         "corrupted": first["corrupted"], "attack": first["attack"],
         "clusters": {"mu_tilde": cl.mu.tolist(), "eps_tilde": cl.eps.tolist(), "sizes": cl.sizes, "kept": cl.kept,
                      "components": cl.components, "dropped_spans": cl.dropped_spans, "m1": cl.m1},
     }
-    if spec["network"]:
-        raise ScenarioError("gmm.network = true needs the trusted-server protocol (issue 12), not in this version: "
-                            "set gmm.network = false (Algorithms 1-2 in numpy)")
-    return result(cfg, "gmm", dig, checks, body, time.perf_counter() - t0)
+    return result(scenario, "gmm", dig, checks, body, time.perf_counter() - t0)

@@ -1,5 +1,5 @@
-"""The runners of the scenario kinds with their own table (cga, licchavi, gmm): kind -> runner(cfg,
-progress) -> result."""
+"""The runners of the seed kinds, the scenario kinds with their own table (cga, licchavi, gmm):
+kind -> ``runner(scenario, progress) -> result``."""
 from __future__ import annotations
 
 from scenarios.run.cga import run_cga

@@ -26,20 +26,29 @@ from agreement.pfl.licchavi import (
     theorem8_rho,
 )
 from scenarios.errors import ScenarioError
-from scenarios.run.seeds_common import Digest, at_least, at_most, check, premise_failed, result, streams
+from scenarios.run.seeds_common import (
+    Digest,
+    at_least,
+    at_most,
+    check,
+    premise_failed,
+    result,
+    streams,
+)
+from scenarios.spec.schema import LicchaviTable, Scenario
 
 
-def make_users(spec: dict[str, Any], rng: np.random.Generator, N: int | None = None) -> tuple[Users, np.ndarray]:
+def make_users(spec: LicchaviTable, rng: np.random.Generator, N: int | None = None) -> tuple[Users, np.ndarray]:
     """N users with data: theta_n_dagger = hetero N(0, I), ``samples`` answers each."""
-    N, d = N or spec["users"], spec["d"]
-    truth = spec["hetero"] * rng.standard_normal((N, d))
+    N, d = N or spec.users, spec.d
+    truth = spec.hetero * rng.standard_normal((N, d))
     H, b = [], []
     for n in range(N):
-        Q, A = draw_data(truth[n], spec["samples"], rng, spec["noise"], spec["queries"] == "coordinate")
+        Q, A = draw_data(truth[n], spec.samples, rng, spec.noise, spec.queries == "coordinate")
         h_, b_ = stats_from_data(Q, A)
         H.append(h_)
         b.append(b_)
-    u = Users(np.array(H), np.array(b), np.full(N, float(spec["lam"])), np.zeros(N, bool), np.zeros((N, d)),
+    u = Users(np.array(H), np.array(b), np.full(N, float(spec.lam)), np.zeros(N, bool), np.zeros((N, d)),
               np.ones((N, d)))
     return u, truth
 
@@ -52,15 +61,15 @@ def _rel(x: np.ndarray, ref: np.ndarray) -> float:
 def _manipulable(spec, seed, dig):
     rng, rng_s = streams(seed, 2)
     u, truth = make_users(spec, rng)
-    N, d, lam0, D0 = u.N, u.d, spec["lam0"], np.ones(spec["d"])
+    N, d, lam0, D0 = u.N, u.d, spec.lam0, np.ones(spec.d)
     s, t = N - 1, 0
     v = rng.standard_normal(d)
-    chi = spec["chi_scale"] * v / np.linalg.norm(v)
+    chi = spec.chi_scale * v / np.linalg.norm(v)
     others = u.subset(np.arange(N) != s)
     g = envelope_grad_l2sq(others, chi, lam0, D0)
     checks: dict[str, Any] = {}
     body: dict[str, Any] = {"N": N, "chi": chi, "clean_rho": solve_l2sq(u, lam0, D0)[0], "theorem7": {}}
-    for q in spec["strategic_q"]:
+    for q in spec.strategic_q:
         if not 1 < q < math.inf:
             raise ScenarioError(f"licchavi.strategic_q: {q} is not in (1, inf)")
         w = theorem7_w(chi, g, u.lam[s], 2.0, q)
@@ -79,8 +88,8 @@ def _manipulable(spec, seed, dig):
                                  "user t (Theorem 8)")
     w2 = theorem7_w(chi, g, u.lam[s])
     dists = []
-    for I in spec["answers"]:  # Theorem 6: answer I queries as though the preference were w
-        Q, A = draw_data(w2, I, rng_s, spec["noise"], spec["queries"] == "coordinate")
+    for I in spec.answers:  # Theorem 6: answer I queries as though the preference were w
+        Q, A = draw_data(w2, I, rng_s, spec.noise, spec.queries == "coordinate")
         h_, b_ = stats_from_data(Q, A)
         H, B = u.H.copy(), u.b.copy()
         H[s], B[s] = h_, b_
@@ -89,7 +98,7 @@ def _manipulable(spec, seed, dig):
     checks["theorem6"] = at_most(max(ratios), 1.0, "||rho*(H_s(w)) - chi|| falls as the strategic dataset grows "
                                  "(max ratio of consecutive distances < 1)", distances=dists)
     body.update(theorem8={"rho_dot": rho_dot, "w": w8, "theta_t": theta_t, "chi_t": chi_t},
-                theorem6={"answers": list(spec["answers"]), "distances": dists})
+                theorem6={"answers": list(spec.answers), "distances": dists})
     dig.add(theta_t, np.array(dists))
     return checks, body
 
@@ -122,15 +131,15 @@ def _gain(truthful: float, misreport: float) -> float:
 def _strategyproof(spec, seed, dig):
     rng, rng_m = streams(seed, 2)
     u, truth = make_users(spec, rng)
-    N, lam0, D0 = u.N, spec["lam0"], np.ones(spec["d"])
+    N, lam0, D0 = u.N, spec.lam0, np.ones(spec.d)
     s, t = N - 1, 0
-    mis = _misreports(truth[s], spec["misreports"], rng_m)
+    mis = _misreports(truth[s], spec.misreports, rng_m)
     others = u.subset(np.arange(N) != s)
     best_p2 = theorem7_w(truth[s], envelope_grad_l2sq(others, truth[s], lam0, D0), u.lam[s])
     checks: dict[str, Any] = {}
     body: dict[str, Any] = {"N": N, "misreports": len(mis)}
     for p in (1, 2):
-        if p == 1 and spec["queries"] != "coordinate":
+        if p == 1 and spec.queries != "coordinate":
             checks["theorem9"] = premise_failed(None, 1.0, "Theorem 9", "queries are not coordinate-wise (Assumption 4)")
             continue
         def prefs(w):
@@ -154,11 +163,11 @@ def _strategyproof(spec, seed, dig):
 
 # ------------------------------------------------------------------------------------------------
 def _byzantine(spec, seed, dig):
-    if spec["queries"] != "coordinate":
+    if spec.queries != "coordinate":
         raise ScenarioError("licchavi.queries must be \"coordinate\" for experiment \"byzantine\": the exact p = 1 "
                             "solver needs Assumption 4")
     rng, rng_r = streams(seed, 2)
-    N, F, d, lam0, p0 = spec["users"], spec["byzantine"], spec["d"], spec["lam0"], spec["p0"]
+    N, F, d, lam0, p0 = spec.users, spec.byzantine, spec.d, spec.lam0, spec.p0
     if F >= N:
         raise ScenarioError(f"licchavi.byzantine = {F} must be < licchavi.users = {N}")
     u_h, truth = make_users(spec, rng, N - F)
@@ -166,11 +175,11 @@ def _byzantine(spec, seed, dig):
     rho_clean = solve_l1_cw(u_h, lam0, D0, p0)[0]
     v = rng.standard_normal(d)
     direction = v / np.linalg.norm(v)
-    lam = np.full(N, float(spec["lam"]))
+    lam = np.full(N, float(spec.lam))
     bound11 = (float(np.sum(lam * math.sqrt(d))) / (lam0 * p0 * 1.0 ** p0)) ** (1.0 / (p0 - 1))
     checks: dict[str, Any] = {}
     rows, shifts2 = [], []
-    for M in spec["magnitudes"]:
+    for M in spec.magnitudes:
         models = np.tile(rho_clean + M * direction, (F, 1))
         u = _with_byzantine(u_h, models, lam)
         rho, theta = solve_l1_cw(u, lam0, D0, p0)
@@ -185,11 +194,11 @@ def _byzantine(spec, seed, dig):
     checks.update(_theorem11_tight(N, d, lam0, p0, bound11))
     if len(shifts2) >= 2 and p0 == 2:
         grow = all(b_ > a_ for a_, b_ in zip(shifts2, shifts2[1:]))
-        Ms = spec["magnitudes"]
+        Ms = spec.magnitudes
         checks["p2_shift_grows"] = check(grow and shifts2[-1] / shifts2[0] >= 0.5 * Ms[-1] / Ms[0], shifts2[-1] / shifts2[0],
                                          0.5 * Ms[-1] / Ms[0], "with p = 2 the shift of rho* grows with M: increasing, and "
                                          "shift(M_max)/shift(M_min) >= half of M_max/M_min", shifts=shifts2)
-    if spec["random_instances"]:
+    if spec.random_instances:
         checks["theorem12_random"] = _theorem12_random(spec, rng_r, lam0, p0)
     return checks, {"N": N, "F": F, "rho_clean": rho_clean, "direction": direction, "rows": rows,
                     "p2_shifts": shifts2, "theorem11_bound": bound11}
@@ -243,12 +252,12 @@ def _theorem11_tight(N, d, lam0, p0, bound11):
 
 def _theorem12_random(spec, rng, lam0, p0):
     """Random model-level instances: honest models ~ N(0, s^2 I), the others anywhere (scales up to 10^3)."""
-    N, F, d = spec["users"], spec["byzantine"], spec["d"]
+    N, F, d = spec.users, spec.byzantine, spec.d
     if p0 != 2 or F == 0:
         return premise_failed(None, 1.0, "Theorem 12 on random instances", "needs p_0 = 2 and F >= 1")
     worst, used = 0.0, 0
     h = N - F
-    for _ in range(spec["random_instances"]):
+    for _ in range(spec.random_instances):
         honest = rng.standard_normal((h, d)) * rng.uniform(0.1, 3.0)
         byz = rng.standard_normal((F, d)) * (10 ** rng.uniform(-1, 3, size=(F, 1)))
         rhoH = rho_fixed_exact(honest, np.ones(h), lam0, np.ones(d))
@@ -266,7 +275,7 @@ def _theorem12_random(spec, rng, lam0, p0):
 def _theorem10(spec, seed, dig):
     checks: dict[str, Any] = {}
     reports = []
-    for A in spec["A_values"]:
+    for A in spec.A_values:
         if A <= 1:
             raise ScenarioError(f"licchavi.A_values: A = {A} must be > 1")
         r = t10.report(A)
@@ -288,10 +297,10 @@ EXPERIMENTS = {"manipulable": _manipulable, "strategyproof": _strategyproof, "by
                "theorem10": _theorem10}
 
 
-def run_licchavi(cfg: dict[str, Any], progress: bool = False) -> dict[str, Any]:
-    spec = cfg["licchavi"]
+def run_licchavi(scenario: Scenario, progress: bool = False) -> dict[str, Any]:
+    spec = scenario.licchavi
     t0 = time.perf_counter()
-    dig = Digest().add("licchavi", spec["experiment"])
-    checks, body = EXPERIMENTS[spec["experiment"]](spec, cfg["scenario"]["seed"], dig)
-    body["experiment"] = spec["experiment"]
-    return result(cfg, "licchavi", dig, checks, body, time.perf_counter() - t0)
+    dig = Digest().add("licchavi", spec.experiment)
+    checks, body = EXPERIMENTS[spec.experiment](spec, scenario.seed, dig)
+    body["experiment"] = spec.experiment
+    return result(scenario, "licchavi", dig, checks, body, time.perf_counter() - t0)

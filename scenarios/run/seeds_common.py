@@ -1,5 +1,7 @@
-"""What the cga, licchavi and gmm runners share: the checks' shape, the trace digest of a run without
-a network (a blake2b digest over the run's numbers, in order), and the result's contract keys."""
+"""What the cga, licchavi and gmm runners share: the checks (in the shape and with the tolerance of
+:mod:`scenarios.run.checks.verdict`; a check whose premise fails is not applicable), the trace digest
+of a run without a network (a blake2b digest over the run's numbers, in order), and the result's
+contract keys (:func:`scenarios.run.result.digest_result`)."""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +10,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-RESULT_VERSION = 1
+from scenarios.run.checks import verdict
+from scenarios.run.result import digest_result
+from scenarios.spec.schema import Scenario
 
 
 class Digest:
@@ -35,29 +39,35 @@ class Digest:
         return self.h.hexdigest()
 
 
-def check(holds: bool | None, measured: Any, bound: Any, detail: str, **extra: Any) -> dict[str, Any]:
-    """One claim check: ``holds`` True/False computed from the run, or None when the claim's premise
-    fails (then ``premise`` says why)."""
-    out: dict[str, Any] = {"holds": None if holds is None else bool(holds), "measured": _num(measured),
-                           "bound": _num(bound), "detail": detail}
-    out.update({k: _num(v) for k, v in extra.items()})
-    return out
+def check(holds: bool, measured: Any, bound: Any, detail: str, **extra: Any) -> dict[str, Any]:
+    """A claim whose verdict combines several comparisons (``holds`` computed by the caller), in the
+    shape of :mod:`scenarios.run.checks.verdict` (no single margin: ``margin`` is None)."""
+    return {"holds": bool(holds), "measured": _num(measured), "bound": _num(bound), "margin": None, "detail": detail,
+            **{k: _num(v) for k, v in extra.items()}}
 
 
 def premise_failed(measured: Any, bound: Any, detail: str, why: str, **extra: Any) -> dict[str, Any]:
-    return check(None, measured, bound, detail, premise=f"not applicable: {why}", **extra)
+    """The claim's premise fails in this run: not applicable (never HOLDS), ``reason`` says why."""
+    return verdict.not_applicable(why, detail, _num(measured), _num(bound), **{k: _num(v) for k, v in extra.items()})
 
 
 def at_most(measured: float, bound: float, detail: str, **extra: Any) -> dict[str, Any]:
-    return check(bool(measured <= bound), measured, bound, detail, **extra)
+    """``measured <= bound`` with the one relative tolerance of :mod:`scenarios.run.checks.verdict`."""
+    return _json(verdict.at_most(float(measured), float(bound), detail, **extra))
 
 
 def at_least(measured: float, bound: float, detail: str, **extra: Any) -> dict[str, Any]:
-    return check(bool(measured >= bound), measured, bound, f"{detail} (measured >= bound)", **extra)
+    """``measured >= bound`` with the one relative tolerance of :mod:`scenarios.run.checks.verdict`."""
+    return _json(verdict.at_least(float(measured), float(bound), f"{detail} (measured >= bound)", **extra))
+
+
+def _json(check_: dict[str, Any]) -> dict[str, Any]:
+    """The check's numbers as JSON values (NaN as None, numpy scalars and arrays as Python's)."""
+    return {k: _num(v) for k, v in check_.items()}
 
 
 def _num(v: Any) -> Any:
-    if isinstance(v, (np.floating, np.integer)):
+    if isinstance(v, (np.floating, np.integer, np.bool_)):
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):
         return None if math.isnan(v) else v
@@ -66,12 +76,10 @@ def _num(v: Any) -> Any:
     return v
 
 
-def result(cfg: dict[str, Any], kind: str, digest: Digest, checks: dict[str, Any], body: dict[str, Any],
+def result(scenario: Scenario, kind: str, digest: Digest, checks: dict[str, Any], body: dict[str, Any],
            wall: float) -> dict[str, Any]:
     """The result contract (DESIGN.md): scenario, seed, trace_digest, checks, plus the kind's object."""
-    return {"version": RESULT_VERSION, "scenario": {k: v for k, v in cfg.items() if not k.startswith("_")},
-            "seed": cfg["scenario"]["seed"], "trace_digest": digest.hexdigest(), "checks": checks, kind: body,
-            "wall_seconds": wall}
+    return digest_result(scenario, digest.hexdigest(), checks=checks, wall=wall, **{kind: body})
 
 
 def streams(seed: int, count: int = 4) -> list[np.random.Generator]:
