@@ -6,8 +6,9 @@ scenario or a config dict); an attack reads ``self.adv.context``:
 - ``algorithm``: the name of the algorithm under attack (``algorithm.name``);
 - ``schedule_params``: the schedule's typed parameters (e.g. ``groups`` of ``partition``);
 - ``learn``: in a LEARN run, what the shared seed makes public (Remark 2): the workload, the learning
-  rate eta, theta_1, the number of rounds T, the rule in use and the momentum beta; None in an
-  agreement run;
+  rate eta, theta_1, the number of rounds T, the rule in use and the momentum beta, and the
+  workload's target model theta_dagger and projection on plausible gradients when it has them (pfl);
+  None in an agreement run;
 - ``include_self``: whether a node's own vector counts among the q it gathers.
 """
 from __future__ import annotations
@@ -35,11 +36,20 @@ class LearnContext:
     momentum: float = 0.0
     """beta of the honest nodes' local momentum (``learn.momentum``, D-SHB; 0: none): the label-flipping
     attack sends its flipped momentum as an honest node would."""
+    target: np.ndarray | None = None
+    """theta_dagger, the model the strategic (Byzantine) users want, when the workload declares one
+    (the pfl workload: ``pfl.target``); read-only. The counter-gradient attack steers toward it."""
+    project_grad: Callable[[np.ndarray], np.ndarray] | None = None
+    """Proj_GRAD, the projection on the plausible gradients of the workload's regulariser (pfl), when it
+    has one: the counter-gradient attack projects its payload so that it stays plausible."""
 
     def __post_init__(self):
-        theta1 = np.array(self.theta1, dtype=np.float64)
-        theta1.setflags(write=False)
-        object.__setattr__(self, "theta1", theta1)
+        for key in ("theta1", "target"):
+            value = getattr(self, key)
+            if value is not None:
+                value = np.array(value, dtype=np.float64)
+                value.setflags(write=False)
+                object.__setattr__(self, key, value)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from scenarios.cli.main import main
+from scenarios.run.kinds import SEED_RUNNERS
 
 BASE = """\
 [scenario]
@@ -114,6 +115,8 @@ def tripwires(monkeypatch):
     monkeypatch.setattr("scenarios.explore.executor.Executor.run", boom)
     monkeypatch.setattr("scenarios.cli.bench.SECTIONS", [("mda", boom, boom), ("rules", boom, boom)])
     monkeypatch.setattr("scenarios.cli.bench.GROUPS", {})
+    for kind in SEED_RUNNERS:  # cga, licchavi, gmm: no network, their own runner
+        monkeypatch.setitem(SEED_RUNNERS, kind, boom)
 
 
 ICWTM = ["run", "icwtm-contraction", "--quiet"]
@@ -128,6 +131,11 @@ def s(*sets: str) -> list[str]:
 def sl(*sets: str) -> list[str]:
     """``jungle run learn-quadratic --set ...``"""
     return [*LEARN, *[x for a in sets for x in ("--set", a)]]
+
+
+def sk(name: str, *sets: str) -> list[str]:
+    """``jungle run NAME --set ...`` for a seed kind's built-in (cga, licchavi, gmm) or cga-learn."""
+    return ["run", name, "--quiet", *[x for a in sets for x in ("--set", a)]]
 
 
 CASES = [
@@ -373,6 +381,24 @@ CASES = [
     ("thresholds-t-huge", ["thresholds", "--t", "1000000000"], "--t"),
     ("thresholds-out-file", ["thresholds", "--out", "{d}/a-file"], "--out"),
     ("thresholds-json-dir", ["thresholds", "--json", "{d}"], "--json"),
+    # --- the seed kinds (cga, licchavi, gmm) and the pfl workload ---------------------------------
+    ("cga-rounds-float", sk("cga-linreg", "cga.rounds=1.5"), "cga.rounds = 1.5: expected an integer"),
+    ("cga-experiment-unknown", sk("cga-linreg", 'cga.experiment="linear"'), "cga.experiment"),
+    ("cga-key-typo", sk("cga-linreg", "cga.honnest=3"), "did you mean cga.honest?"),
+    ("cga-regularization-unknown", sk("cga-linreg", 'cga.regularizations=["l3"]'), "cga.regularizations"),
+    ("cga-system-table", sk("cga-linreg", "system.n=3"), "[system] is not used by scenario kind 'cga'"),
+    ("licchavi-p0-one", sk("licchavi-manipulable", "licchavi.p0=1.0"), "licchavi.p0 = 1.0: must be >"),
+    ("licchavi-queries-unknown", sk("licchavi-manipulable", 'licchavi.queries="grid"'), "licchavi.queries"),
+    ("licchavi-A-not-above-1", sk("licchavi-theorem10", "licchavi.A_values=[0.5]"), "licchavi.A_values"),
+    ("gmm-m-below-m-h", sk("gmm-silent", "gmm.m=1000"), "m_h"),
+    ("gmm-delta-one", sk("gmm-silent", "gmm.delta=1.0"), "gmm.delta = 1.0: must be <"),
+    ("gmm-attack-unknown", sk("gmm-silent", 'gmm.attack="worse"'), "gmm.attack"),
+    ("gmm-network", sk("gmm-silent", "gmm.network=true"), "gmm.network = true"),
+    ("gmm-table-elsewhere", s("gmm.k=3"), '[gmm] is only read when scenario.kind = "gmm"'),
+    ("pfl-mode-server", sk("cga-learn", 'pfl.mode="server"'), 'pfl.mode = "server"'),
+    ("pfl-dim-mismatch", sk("cga-learn", "system.dim=3"), "fixes d = 5 (pfl.d)"),
+    ("pfl-without-workload", sl("pfl.d=3"), '[pfl] is only read when learn.workload = "pfl"'),
+    ("cga-attack-param-typo", sk("cga-learn", "adversary.cga_projct=false"), "did you mean adversary.cga_project?"),
     # --- jungle bench, jungle schema ----------------------------------------------------------------
     ("bench-only-unknown", ["bench", "--only", "nope"], "--only"),
     ("bench-json-dir", ["bench", "--json", "{d}"], "--json"),

@@ -46,6 +46,7 @@ def test_jungle_schema_prints_the_json_schema(capsys):
     assert printed == json.loads(json.dumps(scenario_schema()))
     assert printed["$schema"].startswith("https://json-schema.org/")
     assert {"scenario", "system", "algorithm", "inputs", "adversary", "run", "learn", "compare"} <= set(printed["properties"])
+    assert {"cga", "licchavi", "gmm", "pfl"} <= set(printed["properties"])  # the seed kinds' tables
     assert main(["schema", "--grid"]) == 0
     assert "sweep" in json.loads(capsys.readouterr().out)["properties"]
 
@@ -55,7 +56,7 @@ def test_every_attack_and_schedule_parameter_is_in_the_schema():
     adversary = defs["Adversary"]["properties"]
     for key in ("noise_scale", "far_value", "split_push", "split_mode", "theorem5_delta", "groups", "alie_z",
                 "foe_eta", "gaussian_std", "theorem7_push", "search_values", "search_silent", "search_support",
-                "ipm_eps", "dissensus_eps"):
+                "ipm_eps", "dissensus_eps", "cga_project"):
         assert key in adversary, key
     assert {"holds", "byzantine_first", "gated", "groups", "senders", "receivers", "q"} <= set(
         defs["ScheduleParams"]["properties"])
@@ -102,6 +103,14 @@ def test_a_grid_is_not_a_scenario(scenario_validator):
     {"learn": {"batch": "tiny"}},
     {"adversary": {"attack": "ipm", "ipm_eps": "x"}},
     {"scenario": {"kind": "both"}},
+    {"cga": {"rounds": 0}},
+    {"cga": {"regularizations": ["l3"]}},
+    {"licchavi": {"bogus": 1}},
+    {"licchavi": {"A_values": [1.0]}},
+    {"gmm": {"delta": 1.0}},
+    {"gmm": {"attack": "worse"}},
+    {"pfl": {"regularization": "l3"}},
+    {"pfl": {"d": 0}},
 ])
 def test_malformed_files_do_not_validate(bad, scenario_validator, grid_validator):
     assert not scenario_validator.is_valid(bad)
@@ -165,7 +174,8 @@ def test_file_data_round_trips_through_resolution():
     from scenarios.run.execute import prepare
     from scenarios.spec.resolve import resolve
 
-    for name in ("icwtm-contraction", "mda-theorem5", "learn-quadratic", "broadcast-below-threshold", "learn-mnist"):
+    for name in ("icwtm-contraction", "mda-theorem5", "learn-quadratic", "broadcast-below-threshold", "learn-mnist",
+                 "gmm-silent", "licchavi-theorem10", "cga-learn"):
         sc = prepare(name)
         again = resolve(sc.file_data())
         assert again.as_json() == sc.as_json(), name

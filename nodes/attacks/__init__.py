@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from agreement.registry import Registry
 from nodes.adversary import Attack
-from nodes.attacks import broadcast, core, gossip, learn, lowerbound, search
+from nodes.attacks import broadcast, cga, core, gossip, learn, lowerbound, search
 
 ATTACKS: Registry[type[Attack]] = Registry("attack", "jungle.attacks")
-for _cls in (*core.CORE, *lowerbound.LOWER_BOUND, *learn.LEARN, *gossip.GOSSIP, search.Search):
+for _cls in (*core.CORE, *lowerbound.LOWER_BOUND, *learn.LEARN, *gossip.GOSSIP, *cga.CGA, search.Search):
     ATTACKS.register(_cls.name, _cls)
 
 BROADCAST_ATTACKS: Registry[type[Attack]] = Registry("broadcast attack", "jungle.broadcast_attacks")

@@ -23,11 +23,12 @@ class IterationRow(_Shape):
 
 
 class RunResult(_Shape):
-    """A run's result JSON (``jungle run --json``, a sweep's ``runs/*.json``)."""
+    """A run's result JSON (``jungle run --json``, a sweep's ``runs/*.json``); a run of a seed kind
+    (cga, licchavi, gmm: no network) has no ``iterations``."""
 
     scenario: dict[str, Any]
     seed: int
-    iterations: list[IterationRow]
+    iterations: list[IterationRow] = []
     checks: dict[str, Any]
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from scenarios.errors import ScenarioError
+from scenarios.report.seeds_plots import figure1a
 
 
 class PlotsUnavailable(ScenarioError):
@@ -166,6 +167,8 @@ def run_plots(result: dict[str, Any], out: str | Path) -> list[Path]:
         return paths
     if "learn" in result:
         return save(learn_figure([result]), out / f"{stem}-learn")
+    if "gmm" in result:
+        return save(figure1a([result]), out / f"{stem}-figure1a")
     if result.get("iterations"):
         paths += save(diameter_figure(result), out / f"{stem}-d2")
         paths += save(averaging_figure(result), out / f"{stem}-averaging")
@@ -210,6 +213,9 @@ def sweep_plots(results: list[dict[str, Any]], out: str | Path, title: str = "sw
     agree = [r for r in results if "learn" not in r and "variants" not in r]
     if any(((r.get("checks") or {}).get("averaging") or {}).get("bound") is not None for r in agree):
         paths += save(averaging_vs_c_figure(agree, title), out / "averaging-vs-C")
+    gmm = [r for r in results if "gmm" in r]
+    if gmm:
+        paths += save(figure1a(gmm), out / "figure1a")
     learn = [r for r in results if "learn" in r]
     if learn:
         by: dict[tuple, list] = {}

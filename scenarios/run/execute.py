@@ -8,6 +8,7 @@ from typing import Any
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scenarios.run.agreement import run_agreement
+from scenarios.run.kinds import SEED_RUNNERS
 from scenarios.run.learn import run_learn
 from scenarios.spec.files import apply_set, load
 from scenarios.spec.resolve import resolve
@@ -37,6 +38,8 @@ def execute(scenario: Scenario, progress: bool = True) -> dict[str, Any]:
     """Run a resolved scenario of any kind, with a progress bar on stderr when asked."""
     if scenario.variants:
         return run_compare(scenario, progress)
+    if scenario.scenario.kind in SEED_RUNNERS:  # cga, licchavi, gmm
+        return SEED_RUNNERS[scenario.scenario.kind](scenario, progress=progress)
     if scenario.scenario.kind == "learn":
         return run_learn(scenario, progress=progress)
     if not progress:

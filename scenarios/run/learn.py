@@ -3,7 +3,8 @@
 The scenario's ``[learn]`` table (every key optional; types, bounds and defaults in
 :class:`scenarios.spec.schema.LearnTable`, resolved by :mod:`scenarios.spec.learn`):
 
-  workload        "quadratic" | "linreg" | "digits" | "mnist" (softmax regression) | "mlp"
+  workload        "quadratic" | "linreg" | "digits" | "mnist" (softmax regression) | "mlp" |
+                  "pfl" (personalised learning, rho as the parameter; its own ``[pfl]`` table)
   rounds          T, the number of LEARN rounds
   delta           the agreement/learning tolerance delta of Definition 4
   eta             the learning rate; default delta / (12 L) (Algorithm 1, line 2)
@@ -42,7 +43,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from agreement.diameters import d2, dcw2
 from agreement.learn import LearnMachine, avg_builder
@@ -175,7 +182,8 @@ def run_learn(scenario, progress: bool | Callable[[int], None] | None = None) ->
     w = st.workload
     builder = avg_builder(a.name, n=s.n, f=s.f, q=s.q, include_self=s.include_self, rule=a.rule)
     ctx = LearnContext(workload=w, eta=st.eta, theta1=st.theta1, T=lc.rounds, rule=get_rule(a.rule),
-                       momentum=lc.momentum)
+                       momentum=lc.momentum, target=getattr(w, "target", None),
+                       project_grad=getattr(w, "project_grad", None))
     ref_mean = w.x.mean(axis=0) if lc.workload == "quadratic" else None
     bar, on_round = _progress(scenario, progress)
     rec = _Recorder(w, list(range(s.h)), ref_mean, on_round)
@@ -252,6 +260,8 @@ def _final_checks(scenario, sim, rec, w, C, C_source, ref_mean, learn: dict[str,
         "learning": {"holds": (bool(final["grad_norm"] <= bound) if bound is not None else None),
                      "measured": final["grad_norm"], "bound": bound,
                      "detail": "||grad Lbar(mean output)|| <= (1 + delta) C K (Definition 4)"}}
+    if hasattr(w, "extra_checks"):  # a workload's own claims (pfl: resistance to the CGA, Theorem 12)
+        checks.update(w.extra_checks(Xout, f=scenario.system.f, rule=scenario.algorithm.rule))
     if ref_mean is not None:
         err = float(np.linalg.norm(Xout.mean(axis=0) - ref_mean))
         bnd = C * d2(w.x) if C is not None else None

@@ -28,3 +28,18 @@ def run_result(scenario, sim, *, iterations: list[dict[str, Any]], checks: dict[
         "wall_seconds": wall,
         **extra,
     }
+
+
+def digest_result(scenario, trace_digest: str, *, checks: dict[str, Any], wall: float, **extra: Any) -> dict[str, Any]:
+    """The contract's keys for a run without a network (the seed kinds cga, licchavi, gmm):
+    ``scenario``, ``seed``, ``trace_digest`` (a digest over the run's numbers), ``checks``,
+    ``wall_seconds`` and the kind's own keys (``extra``)."""
+    return {
+        "version": RESULT_VERSION,
+        "scenario": scenario.as_json(),
+        "seed": scenario.scenario.seed,
+        "trace_digest": trace_digest,
+        "checks": checks,
+        "wall_seconds": wall,
+        **extra,
+    }

@@ -21,6 +21,7 @@ from agreement.registry import Registry
 from nodes.datasets import FEATURES, MissingDependency
 from nodes.workloads import Digits, LinReg, Quadratic, Workload
 from nodes.workloads_mlp import mlp_dim, mlp_on
+from nodes.workloads_pfl import LicchaviL1, PersonalisedLeastSquares
 from scenarios.errors import ScenarioError
 from scenarios.spec.inputs import make_inputs
 
@@ -77,6 +78,15 @@ def _mlp(scenario, rng: np.random.Generator) -> Workload:
     return _classifier(scenario, rng, lc.dataset, list(lc.hidden), "mlp")
 
 
+def _pfl(scenario, rng: np.random.Generator) -> Workload:
+    """Personalised learning with rho as the parameter (the ``[pfl]`` table, :mod:`nodes.workloads_pfl`);
+    its d is ``pfl.d`` (resolution sets ``system.dim`` to it)."""
+    h, p = scenario.system.h, scenario.pfl
+    if p.regularization == "l1":
+        return LicchaviL1(h, p.d, p.samples, p.noise, p.hetero, p.lam, p.lam0, p.target, rng)
+    return PersonalisedLeastSquares(h, p.d, p.samples, p.noise, p.hetero, p.regularization, p.lam, p.target, rng)
+
+
 DIGITS_DIM = 65 * 10
 """d of the digits workload: a (64 pixels + bias) x 10 classes weight matrix."""
 MNIST_DIM = mlp_dim(FEATURES["mnist"], [])
@@ -96,6 +106,7 @@ WORKLOADS.register("linreg", WorkloadPlugin(_linreg))
 WORKLOADS.register("digits", WorkloadPlugin(_digits, dim=lambda learn: DIGITS_DIM, init_scale=0.01))
 WORKLOADS.register("mnist", WorkloadPlugin(_mnist, dim=lambda learn: MNIST_DIM))
 WORKLOADS.register("mlp", WorkloadPlugin(_mlp, dim=mlp_workload_dim))
+WORKLOADS.register("pfl", WorkloadPlugin(_pfl))  # d: pfl.d, set by resolution from the [pfl] table
 
 
 def make_workload(scenario, rng: np.random.Generator) -> Workload:

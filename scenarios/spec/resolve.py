@@ -23,10 +23,13 @@ from scenarios.spec.learn import resolve_learn, workload_dim
 from scenarios.spec.schema import (
     DEFAULT_DIM,
     EXPLICIT_ITERATIONS,
+    KIND_TABLES,
+    SEED_KINDS,
     Algorithm,
     AlgorithmSpec,
     CompareTable,
     LearnTable,
+    PflTable,
     Scenario,
     ScenarioFile,
     System,
@@ -63,8 +66,14 @@ def resolve(data: Mapping[str, Any], seed: int | None = None, base_dir: Path | N
 
 def build(spec: ScenarioFile, base_dir: Path | None = None) -> Scenario:
     """The resolved scenario of a validated file (see the module docstring)."""
+    if spec.scenario.kind in SEED_KINDS:
+        return _seed_kind(spec)
+    for kind in SEED_KINDS:
+        if getattr(spec, kind) is not None:
+            raise ScenarioError(f"[{kind}] is only read when scenario.kind = \"{kind}\": remove it or set the kind")
     learn = _learn(spec)
-    system = _system(spec.system, learn)
+    pfl = _pfl(spec, learn)
+    system = _system(spec.system, learn, pfl)
     algorithm = _algorithm(spec.algorithm, system)
     proto = protocol_class(algorithm.name)
     if learn is None and proto.learn_only:
@@ -78,9 +87,38 @@ def build(spec: ScenarioFile, base_dir: Path | None = None) -> Scenario:
                             f"only {' or '.join(map(repr, LEARN_ATTACKS_OVER_BROADCAST))} (the broadcast attacks read "
                             "instance ids as RB instances)")
     scenario = Scenario(scenario=spec.scenario, system=system, algorithm=algorithm, inputs=inputs,
-                        adversary=adversary, run=spec.run, learn=learn)
+                        adversary=adversary, run=spec.run, learn=learn, pfl=pfl)
     check_budget(scenario)
     return scenario
+
+
+def _seed_kind(spec: ScenarioFile) -> Scenario:
+    """A ``cga``, ``licchavi`` or ``gmm`` scenario: ``[scenario]`` and the kind's own table (every
+    default filled in by the schema); no network, so no other table."""
+    kind = spec.scenario.kind
+    given = [t for t in ScenarioFile.model_fields if t in spec.model_fields_set and t not in ("scenario", kind, "compare")]
+    if given:
+        raise ScenarioError(f"[{given[0]}] is not used by scenario kind {kind!r}: its tables are [scenario] and [{kind}]")
+    table = getattr(spec, kind) or KIND_TABLES[kind]()
+    if kind == "gmm" and table.network:
+        raise ScenarioError("gmm.network = true needs the trusted-server protocol wired to the gmm clients, not in this "
+                            "version: set gmm.network = false (Algorithms 1-2 in numpy)")
+    return Scenario(scenario=spec.scenario, system=None, algorithm=None, inputs=None, adversary=None, run=None,
+                    **{kind: table})
+
+
+def _pfl(spec: ScenarioFile, learn: LearnTable | None) -> PflTable | None:
+    """The ``[pfl]`` table of the pfl workload (every default filled in); refused elsewhere."""
+    if learn is None or learn.workload != "pfl":
+        if spec.pfl is not None:
+            raise ScenarioError("[pfl] is only read when learn.workload = \"pfl\": remove it or set the workload")
+        return None
+    pfl = spec.pfl or PflTable()
+    if pfl.mode == "server":
+        raise ScenarioError("pfl.mode = \"server\" (the paper's loop through the trusted-server protocol) is not wired "
+                            "in this version: use pfl.mode = \"decentralised\" (or scenario.kind = \"cga\" for the "
+                            "paper's synchronous loop)")
+    return pfl
 
 
 def _learn(spec: ScenarioFile) -> LearnTable | None:
@@ -91,18 +129,19 @@ def _learn(spec: ScenarioFile) -> LearnTable | None:
     return resolve_learn(spec.learn or LearnTable())
 
 
-def _system(spec: SystemSpec, learn: LearnTable | None) -> System:
-    """n, f, q (default: every vector a node can gather), d (default, or the workload's), h."""
+def _system(spec: SystemSpec, learn: LearnTable | None, pfl: PflTable | None = None) -> System:
+    """n, f, q (default: every vector a node can gather), d (default, or the workload's: ``pfl.d``
+    for the pfl workload), h."""
     n, f = spec.n, spec.f
     if f >= n:
         raise ScenarioError(f"system.f must be < system.n (at least one honest node), got n = {n}, f = {f}")
     h = n - f
     dim = spec.dim if spec.dim is not None else DEFAULT_DIM
-    fixed = workload_dim(learn) if learn is not None else None
+    fixed = pfl.d if pfl is not None else workload_dim(learn) if learn is not None else None
     if fixed is not None:
         if spec.dim is not None and spec.dim != fixed:
-            raise ScenarioError(f"system.dim = {spec.dim}, but the {learn.workload} workload fixes d = {fixed}: "
-                                "remove system.dim")
+            raise ScenarioError(f"system.dim = {spec.dim}, but the {learn.workload} workload fixes d = {fixed}"
+                                f"{' (pfl.d)' if pfl is not None else ''}: remove system.dim")
         dim = fixed
     q_max = h if spec.include_self else h - 1
     q = spec.q if spec.q is not None else q_max

@@ -19,9 +19,19 @@ schedules, input kinds and workloads, the theory's threshold, the resource budge
 """
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SerializeAsAny, SkipValidation, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializeAsAny,
+    SkipValidation,
+    model_serializer,
+    model_validator,
+)
 
 from agreement.theory.base import Theory
 from net.params import PluginParams
@@ -67,7 +77,8 @@ class ScenarioTable(Table):
     """``[scenario]``: what the run is called and its master seed."""
 
     name: Name = "unnamed"
-    kind: Literal["agreement", "learn"] = "agreement"
+    kind: Literal["agreement", "learn", "cga", "licchavi", "gmm"] = Field(
+        "agreement", description='agreement | learn | cga, licchavi, gmm (the seed kinds: [scenario] and their own table)')
     seed: int = Field(1, ge=0, le=MAX_SEED, description="the master seed of every random stream")
     description: str = ""
     variant: str | None = Field(None, description="a label, e.g. the value a [compare] variant sets")
@@ -162,6 +173,125 @@ class LearnTable(Table):
         [32], max_length=MAX_LAYERS, description="mlp: hidden layer widths, e.g. [32] or [64, 32] ([] is softmax regression)")
 
 
+# ------------------------------------------------------------------------------------------------
+# the seed kinds' tables (issue 16; docs/seeds.md): [cga], [licchavi], [gmm], and [pfl] of LEARN
+# ------------------------------------------------------------------------------------------------
+Regularization = Literal["l2sq", "l2", "smooth_l2"]
+
+
+class CgaTable(Table):
+    """``[cga]`` (``scenario.kind = "cga"``): personalised learning and the counter-gradient attack
+    (poisoning paper). ``experiment``: "linreg" (Theorem 4, Propositions 2-3, the Theorem 12 bound
+    against l2), "model_attack" (Proposition 4 and Lemma 2's data poisoning), "single_point" (Theorem
+    5), "digits" (Figure 1's shape, softmax on sklearn's digits), "corollary2" (Corollaries 1-2)."""
+
+    experiment: Literal["linreg", "model_attack", "single_point", "digits", "corollary2"] = "linreg"
+    d: int = Field(5, ge=1, le=1000, description="parameter dimension (linear regression)")
+    honest: int = Field(10, ge=1, le=1000, description="honest users")
+    samples: int = Field(50, ge=1, le=10**6, description="data points per honest user")
+    noise: float = Field(0.1, ge=0, le=MAX_LEARN, description="std of the answers' noise")
+    hetero: float = Field(1.0, ge=0, le=MAX_LEARN, description="std of the honest preferred models theta_n_dagger")
+    lam: float = Field(1.0, gt=0, le=MAX_LEARN, description="lambda of the regularization R")
+    eta: float | None = Field(None, gt=0, le=MAX_LEARN,
+                              description="server learning rate; default 1/(6 lambda N), N = users in all")
+    rounds: int = Field(300, ge=1, le=1_000_000)
+    target: float = Field(5.0, ge=-MAX_LEARN, le=MAX_LEARN, description="theta_s_dagger = target * ones (linear regression)")
+    regularizations: list[Regularization] = Field(["l2sq", "l2", "smooth_l2"], min_length=1)
+    colluders: int = Field(1, ge=0, le=100, description="f strategic users sharing the CGA report")
+    aim: Literal["global", "local"] = Field("global", description="'local': section 5.4's variant")
+    local: Literal["exact", "one_step"] = Field("exact", description="honest local update per round")
+    local_lr: float | None = Field(None, gt=0, le=MAX_LEARN, description="step of the one-step local update")
+    poison_sizes: list[Annotated[int, Field(ge=1)]] = Field(
+        [10, 100, 1000, 10000], min_length=2, description="model_attack: answers of the poisoning dataset (Lemma 2)")
+    growth_honest: list[Annotated[int, Field(ge=1, le=1000)]] = Field(
+        [5, 10, 20, 40], min_length=2, description="single_point: honest users for the Theta(N), Theta(N^2) growth")
+    corollary_N: int = Field(11, ge=2, le=1000)
+    corollary_F: list[Annotated[int, Field(ge=0, le=1000)]] = Field([1, 2, 3, 4, 5], min_length=1)
+    alpha: float = Field(1e3, gt=0, le=MAX_LEARN, description="digits: Dirichlet(alpha) label split of the honest shards")
+    target_steps: int = Field(400, ge=1, le=1_000_000, description="digits: gradient steps to learn the target model")
+
+
+class LicchaviTable(Table):
+    """``[licchavi]`` (``scenario.kind = "licchavi"``): LICCHAVI's claims with exact solvers.
+    ``experiment``: "manipulable" (p = 2: Theorems 6, 7, 8 and Lemma 17), "strategyproof" (Theorem 9
+    against p = 2), "byzantine" (Theorems 5, 11, 12 for Byzantine models rho*_H + M u), "theorem10"
+    (the paper's non-strategyproofness instance and its true optimum)."""
+
+    experiment: Literal["manipulable", "strategyproof", "byzantine", "theorem10"] = "manipulable"
+    d: int = Field(5, ge=1, le=200)
+    users: int = Field(11, ge=2, le=1000, description="N, strategic or Byzantine users included")
+    samples: int = Field(40, ge=1, le=10**6, description="answers per honest user")
+    noise: float = Field(0.1, ge=0, le=MAX_LEARN)
+    hetero: float = Field(1.0, ge=0, le=MAX_LEARN, description="std of the true parameters theta_n_dagger")
+    lam: float = Field(1.0, gt=0, le=MAX_LEARN, description="lambda_n of every user")
+    lam0: float = Field(0.1, gt=0, le=MAX_LEARN, description="lambda_0")
+    p0: float = Field(2.0, gt=1, le=MAX_LEARN)
+    queries: Literal["gaussian", "coordinate"] = Field("gaussian", description="'coordinate': Assumption 4")
+    chi_scale: float = Field(10.0, gt=0, le=MAX_LEARN,
+                             description="manipulable: the target chi is chi_scale times a unit vector")
+    strategic_q: list[Annotated[float, Field(gt=1, le=MAX_LEARN)]] = Field(
+        [2.0, 3.0], min_length=1, description="manipulable: the strategic user's l_q norm (p_s = 2), 1 < q < inf")
+    answers: list[Annotated[int, Field(ge=1)]] = Field(
+        [10, 100, 1000, 10000, 100000], min_length=2, description="manipulable: answers of the strategic dataset (Theorem 6)")
+    misreports: int = Field(500, ge=1, le=10**6, description="strategyproof: misreports tried")
+    byzantine: int = Field(3, ge=0, le=1000, description="byzantine: F users reporting rho*_H + M u")
+    magnitudes: list[Annotated[float, Field(ge=0, le=MAX_INPUT)]] = Field([10.0, 100.0, 1000.0], min_length=1)
+    random_instances: int = Field(2000, ge=0, le=10**6, description="byzantine: random instances of Theorem 12")
+    A_values: list[Annotated[float, Field(gt=1, le=MAX_LEARN)]] = Field(
+        [2.0, 5.0, 20.0], min_length=1, description="theorem10: the instance's A > 1")
+
+
+class GmmTable(Table):
+    """``[gmm]`` (``scenario.kind = "gmm"``): robust personalised mean estimation for a Gaussian
+    mixture (the GMM paper). k components N(mu_i, 1), mu_i = separation * i, (k + c) m clients,
+    Algorithm 1 with backoff ``delta`` and Delta; the adversary's ``attack``."""
+
+    k: int = Field(10, ge=1, le=1000)
+    m: int = Field(20_000, ge=1, le=10**7)
+    Delta: float = Field(3.0, gt=0, le=MAX_LEARN)
+    separation: float | None = Field(None, gt=0, le=MAX_INPUT, description="D = |mu_i - mu_j|; default 9 Delta")
+    delta: float = Field(0.05, gt=0, lt=1)
+    c: float = Field(3.0, ge=0, le=MAX_LEARN, description="corrupted mass: a client is corrupted with probability c/(k + c)")
+    attack: Literal["none", "silent", "shift", "destroy", "worst", "lb"] = "silent"
+    margin: float = Field(0.04, ge=0, le=1, description="destroy: extra mass over the threshold (filter noise)")
+    shift_margin: float = Field(0.01, ge=0, le=1, description="shift: mass kept below the filter's threshold")
+    replicates: int = Field(1, ge=1, le=1000, description="independent runs averaged (standard errors)")
+    network: bool = Field(False, description="run the clients and the server on jungle's network (not wired to the "
+                                             "trusted-server protocol yet: true is refused)")
+
+    @model_validator(mode="after")
+    def _m_above_m_h(self):
+        m_h = 2.0 / self.delta ** 2 * math.log(self.k / self.delta)
+        if self.m <= m_h:
+            raise ValueError(f"gmm.m = {self.m} must exceed m_h = (2/delta^2) ln(k/delta) = {m_h:.0f} (Algorithm 1)")
+        return self
+
+
+class PflTable(Table):
+    """``[pfl]`` of a LEARN scenario with ``learn.workload = "pfl"``: personalised learning with rho as
+    LEARN's parameter (poisoning paper, run decentralised: each honest node's gradient oracle holds its
+    exact local model). Its ``d`` is the run's d (``system.dim``)."""
+
+    mode: Literal["decentralised", "server"] = Field(
+        "decentralised", description='"decentralised"; "server" (the paper\'s loop through the trusted-server protocol) '
+                                     'is not wired yet and is refused: use scenario.kind = "cga" for it')
+    regularization: Literal["l2sq", "l2", "smooth_l2", "l1"] = Field(
+        "l2sq", description="'l1': LICCHAVI's strategyproof form (p = 1, Delta = I, coordinate-wise queries)")
+    lam: float = Field(1.0, gt=0, le=MAX_LEARN)
+    lam0: float = Field(0.1, ge=0, le=MAX_LEARN,
+                        description="l1 only: lambda_0 of lambda_0 ||rho||^2, shared by the honest nodes")
+    target: float = Field(5.0, ge=-MAX_LEARN, le=MAX_LEARN, description="theta_dagger = target * ones")
+    d: int = Field(5, ge=1, le=1000, description="the parameter dimension (fixes system.dim)")
+    samples: int = Field(50, ge=1, le=10**6)
+    noise: float = Field(0.1, ge=0, le=MAX_LEARN)
+    hetero: float = Field(1.0, ge=0, le=MAX_LEARN)
+
+
+KIND_TABLES: dict[str, type[Table]] = {"cga": CgaTable, "licchavi": LicchaviTable, "gmm": GmmTable}
+"""The seed kinds: scenario kinds with their own table (named after the kind) and no network."""
+SEED_KINDS = tuple(KIND_TABLES)
+
+
 CompareValue = bool | int | float | str
 
 
@@ -193,6 +323,10 @@ class ScenarioFile(Table):
     adversary: AdversarySpec = AdversarySpec()
     run: RunTable = RunTable()
     learn: LearnTable | None = Field(None, description='only with scenario.kind = "learn"')
+    pfl: PflTable | None = Field(None, description='only with learn.workload = "pfl"')
+    cga: CgaTable | None = Field(None, description='only with scenario.kind = "cga"')
+    licchavi: LicchaviTable | None = Field(None, description='only with scenario.kind = "licchavi"')
+    gmm: GmmTable | None = Field(None, description='only with scenario.kind = "gmm"')
     compare: CompareTable | None = None
 
 
@@ -238,15 +372,23 @@ class Adversary(Table):
 
 class Scenario(Table):
     """The resolved scenario (see the module docstring). ``variants`` holds the resolved
-    ``[compare]`` variants (not written in the result's ``scenario``)."""
+    ``[compare]`` variants (not written in the result's ``scenario``).
+
+    A scenario of a seed kind (``cga``, ``licchavi``, ``gmm``) has no network: it carries
+    ``scenario`` and its kind's table only (``system``, ``algorithm``, ``inputs``, ``adversary`` and
+    ``run`` are None, and left out of its JSON)."""
 
     scenario: ScenarioTable
-    system: System
-    algorithm: Algorithm
-    inputs: InputsTable
-    adversary: Adversary
-    run: RunTable
+    system: System | None
+    algorithm: Algorithm | None
+    inputs: InputsTable | None
+    adversary: Adversary | None
+    run: RunTable | None
     learn: LearnTable | None = None
+    pfl: PflTable | None = None
+    cga: CgaTable | None = None
+    licchavi: LicchaviTable | None = None
+    gmm: GmmTable | None = None
     compare: CompareTable | None = None
     variants: tuple["Scenario", ...] = Field((), exclude=True)
 
@@ -254,9 +396,17 @@ class Scenario(Table):
     def seed(self) -> int:
         return self.scenario.seed
 
+    @property
+    def is_seed_kind(self) -> bool:
+        return self.scenario.kind in SEED_KINDS
+
     def as_json(self) -> dict[str, Any]:
-        """The resolved scenario as the result JSON writes it."""
-        return self.model_dump(mode="json")
+        """The resolved scenario as the result JSON writes it (the optional tables that are not
+        LEARN's or [compare], e.g. [pfl] or [gmm], only when present)."""
+        skip = {t for t in OPTIONAL_TABLES if getattr(self, t) is None}
+        if self.is_seed_kind:
+            skip |= {"system", "algorithm", "inputs", "adversary", "run", "learn"} | ({"compare"} if self.compare is None else set())
+        return self.model_dump(mode="json", exclude=skip)
 
     def updated(self, table: str, **changes: Any) -> "Scenario":
         """A copy with ``changes`` to one table (``scenario.updated("run", dispatch="inline")``).
@@ -268,6 +418,9 @@ class Scenario(Table):
         """The scenario as a file's tables: every key the user may write, the derived ones left out
         (resolution recomputes them); ``algorithm.iterations`` kept only when it was explicit."""
         data = self.as_json()
+        if self.is_seed_kind:
+            data.pop("compare", None)
+            return data
         for table, key in DERIVED:
             data[table].pop(key, None)
         if self.algorithm.iterations_source != EXPLICIT_ITERATIONS:
@@ -278,6 +431,9 @@ class Scenario(Table):
         return data
 
 
+OPTIONAL_TABLES = ("pfl", "cga", "licchavi", "gmm")
+"""The tables of the resolved scenario written only when present (the JSON of an agreement or LEARN
+scenario is the same as before they existed)."""
 DERIVED = (("algorithm", "theory"), ("algorithm", "iterations_source"), ("algorithm", "warning"), ("system", "h"))
 """Keys of the resolved scenario that resolution computes (a file may not set them)."""
 EXPLICIT_ITERATIONS = "algorithm.iterations"
