@@ -1,7 +1,9 @@
 """The honest node: a thin trio task that drives a sans-IO protocol machine over the network."""
 from __future__ import annotations
 
-from agreement.messages import Step
+from dataclasses import replace
+
+from agreement.messages import Envelope, Step
 from net import wire
 from net.keys import Signer
 from net.network import START, Network
@@ -15,13 +17,32 @@ class HonestNode:
         self.output = None
         self.done = False
         self._stale_below = getattr(machine, "stale_below", None)
+        self._order = net.verifier.order
+        admits = getattr(machine, "admits", None)
+        if admits is not None:
+            check = net.verifier.check
+
+            def admits_bytes(data: bytes) -> bool:
+                env, reason = check(data)
+                return env is None or bool(admits(env))
+            net.set_admits(node, admits_bytes)
+
+    def _canonical(self, env: Envelope) -> Envelope:
+        """``env`` with its payload in the schema's field order (the one encoding the validator accepts)."""
+        order = self._order.get(env.kind)
+        if order is None or tuple(env.payload) == order or env.payload.keys() != set(order):
+            return env
+        return replace(env, payload={k: env.payload[k] for k in order})
 
     def _emit(self, step: Step) -> None:
         for out in step.send:
-            data = wire.encode(out.envelope, self.signer)
-            self.net.submit(self.node, out.to, out.envelope, data)
+            env = self._canonical(out.envelope)
+            data = wire.encode(env, self.signer)
+            self.net.submit(self.node, out.to, env, data)
         if step.rejected:
             self.net.reject(step.rejected)
+        for reason in step.dropped:
+            self.net.count_rejection(reason)
         if step.done and not self.done:
             self.done, self.output = True, step.output
             self.net.node_done(self.node)

@@ -74,7 +74,8 @@ def agreement_result(cfg: dict[str, Any], sim, recorder: IterationRecorder, prot
         if rows[0]["diameter"] > 0:
             row["avg_error_ratio"] = row.get("avg_error", 0.0) / rows[0]["diameter"]
     checks = agreement_checks(rows, cfg, sim.net.stalled, len(sim.outputs))
-    checks.update(protocol.post_checks(sim))
+    for name, check in protocol.post_checks(sim).items():
+        checks.setdefault(name, check)  # never replaces a check of jungle's own
     result = {
         "version": RESULT_VERSION,
         "scenario": {k: v for k, v in cfg.items() if not k.startswith("_")},

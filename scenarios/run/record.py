@@ -1,5 +1,6 @@
 """Per-iteration measurements of the honest family, computed as soon as every honest node has its
-vector of that iteration (so a run never holds more than the iterations still in progress)."""
+vector of that iteration (so a run never holds more than the iterations still in progress). The
+recorder keeps its own copies of the vectors it measures."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,6 +24,7 @@ class IterationRecorder:
         i = self.index[node]
         if slot[i] is None:
             self._count[k] = self._count.get(k, 0) + 1
+        x = np.array(x, dtype=np.float64)  # the recorder's own copy: nothing else can change what it measures
         slot[i] = x
         self.final[node] = x
         if self._count[k] == self.h:

@@ -59,14 +59,15 @@ def build(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None
     keyring = Keyring(seed, n)
     verifier = Verifier(keyring, d, protocol.schemas(d))
     schedule = make_schedule(adv_cfg["schedule"], adv_cfg.get("schedule_params"))
+    bounds = getattr(protocol, "flood_bounds", None)
     net = Network(n, honest, byzantine, schedule, verifier, streams.schedule,
                   record_trace=bool(cfg["run"].get("record_trace") or protocol.record_trace),
-                  max_steps=int(cfg["run"].get("max_steps", 50_000_000)), progress=progress)
+                  max_steps=int(cfg["run"].get("max_steps", 50_000_000)), progress=progress,
+                  flood=bounds(n, f) if bounds is not None else None)
     attack = protocol.attacks()[adv_cfg["attack"]]()
     adversary = Adversary(attack, n=n, f=f, q=q, d=d, honest=honest, byzantine=byzantine,
                           signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
                           params=adv_cfg, protocol={"name": cfg["algorithm"]["name"], "cfg": cfg})
-    adversary.net = net
     net.serve_after_output = bool(getattr(protocol, "serve_after_output", False))
     net.adversary = adversary
     nodes = []
