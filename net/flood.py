@@ -7,13 +7,16 @@ network then enforces, whatever the attack returns:
 - ``per_kind[kind]`` (B): messages one sender may usefully send one receiver per (instance, round,
   kind). A protocol machine takes at most one message per (sender, instance, round, kind); so B = 1
   for every kind of the shipped protocols. A further message of an authenticated sender for a key
-  the receiver already got B of over Byzantine links is dropped unread and counted as ``flood``.
+  of which the receiver already took B over Byzantine links is dropped unread and counted as
+  ``flood``. (Messages the receiver refused do not count towards B: each one cost a delivery, which
+  the per-slot cap bounds, and the network keeps no state for them.)
 - ``per_slot`` (C): messages one slot may carry. A slot is read lazily (an attack may return a list,
   a tuple or any iterator, e.g. ``itertools.repeat(data, 10**6)`` or a generator): the network takes
   at most C items, and drops the rest unread (counted as ``flood``: exactly for a list, tuple or any
   iterator with a length hint, at least one for a bare generator, which is closed). Default
   C = (number of kinds) x n + I: one message of each kind on behalf of each of the n identities
   (its own, and relays of others' signed messages) plus I invalid ones.
+- the same bytes twice in one slot: delivered once (the copies are ``flood``).
 - ``invalid_per_slot`` (I): messages that fail validation a slot may carry (two samples of each way a
   message can be malformed); further invalid ones are dropped, counted as ``flood``.
 - ``fairness`` (K): while an honest message is in flight to a running receiver, at most K Byzantine

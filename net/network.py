@@ -256,6 +256,9 @@ class Network:
         self._byz_out: list = []
         self._byz_items = None
         self._byz_count: dict[tuple, int] = {}
+        """(receiver, sender, instance, round, kind) -> messages of that key the receiver TOOK over
+        Byzantine links (refused ones do not count: they cost a delivery each, within the slot cap)."""
+        self._refused = False
         self._byz_run = 0
         self._honest_added = 0
         self._no_honest_at = -1
@@ -281,6 +284,7 @@ class Network:
         self._admits[node] = admits
 
     def reject(self, reason: str) -> None:
+        self._refused = True
         if reason == Rejection.BEYOND_WINDOW and self._current_honest:
             self._park = True  # an honest message early for its receiver: held, not refused
             return
@@ -520,9 +524,10 @@ class Network:
 
     async def _deliver_slot(self, d: Delivery, items: Any) -> None:
         """Deliver what the Byzantine node wrote for slot ``d``, within the flood bounds
-        (:mod:`net.flood`): at most C items are read; each must be ``bytes``; at most I invalid ones;
-        at most B per (receiver, sender, instance, round, kind); at most K Byzantine deliveries in a
-        row while an honest message waits. The rest is dropped unread, counted as ``flood``."""
+        (:mod:`net.flood`): at most C items are read; each must be ``bytes``, and is delivered once per
+        slot; at most I invalid ones; at most B taken per (receiver, sender, instance, round, kind);
+        at most K Byzantine deliveries in a row while an honest message waits. The rest is dropped
+        unread, counted as ``flood``."""
         fb = self.flood
         if items is None:
             return
@@ -536,6 +541,7 @@ class Network:
             close()
         invalid = 0
         receiver = d[2]
+        once: set[bytes] = set()
         for i, data in enumerate(batch):
             if self._byz_run >= fb.fairness and self._oldest_honest() is not None:
                 flood += len(batch) - i
@@ -547,6 +553,10 @@ class Network:
                 else:
                     self.rejected[Rejection.UNDECODABLE] += 1
                 continue
+            if data in once:  # the same bytes twice in one slot: never useful
+                flood += 1
+                continue
+            once.add(data)
             env, _ = self.verifier.check(data)
             if env is None:
                 invalid += 1
@@ -563,12 +573,14 @@ class Network:
                     flood += 1
                     self._release_loose(data)
                     continue
-                self._byz_count[key] = c + 1
             self.sent[kind] += 1
             self.bytes_sent[kind] += len(data)
             self.byzantine_deliveries += 1
             self._byz_run += 1
+            self._refused = False
             await self._deliver_bytes(d[1], receiver, kind, d[4], d[5], data)
+            if env is not None and not self._refused:  # the receiver took it: one of the B useful ones
+                self._byz_count[key] = c + 1
             self._release_loose(data)
         if flood:
             self.rejected[Rejection.FLOOD] += flood

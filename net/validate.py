@@ -43,6 +43,11 @@ verdict tuple (measured with ``tracemalloc``; :meth:`Verifier.entry_cost` adds t
 decoded envelope, payload and arrays)."""
 
 
+LOOSE_BUDGET = 16 << 20
+"""Real cost (:meth:`Verifier.entry_cost`) the verdicts of Byzantine messages may keep (at least four
+of the largest messages): beyond it the oldest are evicted and would be verified again if resent."""
+
+
 class Field:
     """A payload field spec with its own check and a bound on its encoded size."""
 
@@ -138,7 +143,7 @@ class Verifier:
         self._cache: dict[bytes, tuple[Envelope | None, Rejection | None]] = {}
         self._loose: dict[bytes, int] = {}  # entries with no pending-delivery count, oldest first -> cost
         self._loose_bytes = 0
-        self.loose_budget = max(64 << 20, 4 * self.entry_cost_bound())
+        self.loose_budget = max(LOOSE_BUDGET, 4 * self.entry_cost_bound())
         """Bytes (real cost, :meth:`entry_cost`) the verdicts of messages no pending delivery refers
         to may take; the oldest are evicted first."""
         self.verifications = 0
@@ -171,6 +176,8 @@ class Verifier:
     def check(self, data: Any) -> tuple[Envelope | None, Rejection | None]:
         if type(data) is not bytes:  # bytearray (unhashable), str, None, a bytes subclass with its own __eq__ ...
             return None, Rejection.UNDECODABLE
+        if len(data) > self.max_bytes:  # decided by the length alone: nothing worth caching
+            return None, Rejection.OVERSIZED
         hit = self._cache.get(data)
         if hit is None:
             hit = self._check(data)

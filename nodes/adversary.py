@@ -47,7 +47,7 @@ from net import wire
 from net.keys import Signer
 from net.network import Network
 
-SIGNED_CACHE_BYTES = 64 << 20
+SIGNED_CACHE_BYTES = 16 << 20
 """Real cost (body, signed bytes and table slots) of the adversary's cache of signed envelopes."""
 
 
