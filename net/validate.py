@@ -109,6 +109,14 @@ def canonical_order(schema: dict[str, Any]) -> tuple[str, ...]:
     return (tuple(k for k, s in schema.items() if s != VECTOR) + tuple(k for k, s in schema.items() if s == VECTOR))
 
 
+def in_canonical_order(env: Envelope, order: tuple[str, ...] | None) -> Envelope:
+    """``env`` with its payload fields in ``order`` (the one encoding the validator accepts); ``env``
+    itself when it is already so, or when its fields are not those of ``order``."""
+    if order is None or tuple(env.payload) == order or env.payload.keys() != set(order):
+        return env
+    return Envelope(env.kind, env.sender, env.round, env.instance, {k: env.payload[k] for k in order})
+
+
 def largest_message(kind: str, schema: dict[str, Any], d: int) -> int | None:
     """Bytes of the largest canonical message of ``kind`` (None when a field has no size bound)."""
     scalars = {}

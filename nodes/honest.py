@@ -1,12 +1,11 @@
 """The honest node: a thin trio task that drives a sans-IO protocol machine over the network."""
 from __future__ import annotations
 
-from dataclasses import replace
-
-from agreement.messages import Envelope, Step
+from agreement.messages import Step
 from net import wire
 from net.keys import Signer
 from net.network import START, Network
+from net.validate import in_canonical_order
 
 
 class HonestNode:
@@ -27,16 +26,9 @@ class HonestNode:
                 return env is None or bool(admits(env))
             net.set_admits(node, admits_bytes)
 
-    def _canonical(self, env: Envelope) -> Envelope:
-        """``env`` with its payload in the schema's field order (the one encoding the validator accepts)."""
-        order = self._order.get(env.kind)
-        if order is None or tuple(env.payload) == order or env.payload.keys() != set(order):
-            return env
-        return replace(env, payload={k: env.payload[k] for k in order})
-
     def _emit(self, step: Step) -> None:
         for out in step.send:
-            env = self._canonical(out.envelope)
+            env = in_canonical_order(out.envelope, self._order.get(out.envelope.kind))
             data = wire.encode(env, self.signer)
             self.net.submit(self.node, out.to, env, data)
         if step.rejected:
