@@ -20,6 +20,14 @@ import numpy as np
 from agreement.footprint import VECTOR_OVERHEAD, WORD
 from agreement.messages import BROADCAST, Envelope, Outgoing, Rejection, Step
 
+# enum members read once (a read from the class costs ~0.3 us on Python 3.11)
+_WRONG_KIND = Rejection.WRONG_KIND
+_OWN_MESSAGE = Rejection.OWN_MESSAGE
+_STALE_ROUND = Rejection.STALE_ROUND
+_ROUND_OUT_OF_RANGE = Rejection.ROUND_OUT_OF_RANGE
+_BEYOND_WINDOW = Rejection.BEYOND_WINDOW
+_DUPLICATE = Rejection.DUPLICATE
+
 VEC = "VEC"
 WINDOW = 4
 """Iterations ahead of its own that an "iterate a rule" machine buffers (W)."""
@@ -95,30 +103,30 @@ class IterateRule:
         """Accept one validated VEC envelope (sender authenticated, vector finite, shape d)."""
         step = Step()
         if env.kind != VEC or env.instance != self.instance:
-            step.rejected = Rejection.WRONG_KIND
+            step.rejected = _WRONG_KIND
             return step
         if env.sender == self.node:
-            step.rejected = Rejection.OWN_MESSAGE
+            step.rejected = _OWN_MESSAGE
             return step
         if self.done or env.round < self.round:
-            step.rejected = Rejection.STALE_ROUND
+            step.rejected = _STALE_ROUND
             return step
         if env.round >= self.iterations:
-            step.rejected = Rejection.ROUND_OUT_OF_RANGE
+            step.rejected = _ROUND_OUT_OF_RANGE
             return step
         x = env.payload["x"]
         if env.round > self.round:
             if env.round > self.round + self.window:
-                step.rejected = Rejection.BEYOND_WINDOW
+                step.rejected = _BEYOND_WINDOW
                 return step
             bucket = self._future.setdefault(env.round, {})
             if env.sender in bucket:
-                step.rejected = Rejection.DUPLICATE
+                step.rejected = _DUPLICATE
             else:
                 bucket[env.sender] = x
             return step
         if env.sender in self._senders:
-            step.rejected = Rejection.DUPLICATE
+            step.rejected = _DUPLICATE
             return step
         self._take(env.sender, x)
         self._advance(step)

@@ -52,14 +52,30 @@ class Delivery(tuple):
         raise TypeError("a Delivery belongs to its network")
 
 
+class ReadOnlyList(list):
+    """A list its readers cannot change (len, index and iteration at list speed; every mutating
+    method raises). Its owner changes it through ``list``'s own methods."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("read-only: this list belongs to the network")
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+_append, _pop, _set = list.append, list.pop, list.__setitem__
+
+
 class Pool:
     """Unordered set of pending deliveries with O(1) add/remove/index (swap-remove).
 
     A delivery may sit in several pools at once (the network's and a schedule's): each pool keeps
-    its own positions."""
+    its own positions. ``items`` is read-only to everyone but the pool."""
 
     def __init__(self) -> None:
-        self.items: list[Delivery] = []
+        self.items: ReadOnlyList = ReadOnlyList()
         self._pos: dict[Delivery, int] = {}
 
     def membership(self) -> MappingProxyType:
@@ -71,15 +87,15 @@ class Pool:
 
     def add(self, d: Delivery) -> None:
         self._pos[d] = len(self.items)
-        self.items.append(d)
+        _append(self.items, d)
 
     def remove(self, d: Delivery) -> None:
         i = self._pos.pop(d, None)
         if i is None:
             return
-        last = self.items.pop()
+        last = _pop(self.items)
         if last is not d:
-            self.items[i] = last
+            _set(self.items, i, last)
             self._pos[last] = i
 
     def __contains__(self, d: Delivery) -> bool:

@@ -35,6 +35,8 @@ REASONS = tuple(Rejection)
 """Every rejection reason a run can count (:class:`~agreement.messages.Rejection`)."""
 
 VECTOR = "vector"
+_NOT_BYTES = (None, Rejection.UNDECODABLE)
+_OVERSIZED = (None, Rejection.OVERSIZED)
 
 ENTRY_OVERHEAD = 360
 """Bytes a cached verdict costs besides its message and decoded objects: the cache's and the
@@ -183,11 +185,11 @@ class Verifier:
     # -- the verdict --------------------------------------------------------------------------
     def check(self, data: Any) -> tuple[Envelope | None, Rejection | None]:
         if type(data) is not bytes:  # bytearray (unhashable), str, None, a bytes subclass with its own __eq__ ...
-            return None, Rejection.UNDECODABLE
-        if len(data) > self.max_bytes:  # decided by the length alone: nothing worth caching
-            return None, Rejection.OVERSIZED
+            return _NOT_BYTES
         hit = self._cache.get(data)
         if hit is None:
+            if len(data) > self.max_bytes:  # decided by the length alone: nothing worth caching
+                return _OVERSIZED
             hit = self._check(data)
             self._cache[data] = hit
         return hit

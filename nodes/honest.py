@@ -33,8 +33,9 @@ class HonestNode:
             self.net.submit(self.node, out.to, env, data)
         if step.rejected:
             self.net.reject(step.rejected)
-        for reason in step.dropped:
-            self.net.count_rejection(reason)
+        if step.dropped:
+            for reason in step.dropped:
+                self.net.count_rejection(reason)
         if step.done and not self.done:
             self.done, self.output = True, step.output
             self.net.node_done(self.node)

@@ -44,6 +44,14 @@ from agreement.broadcast.witness import WitnessRound, parse_report
 from agreement.footprint import MESSAGE_OVERHEAD, VECTOR_OVERHEAD, WORD
 from agreement.messages import BROADCAST, Envelope, Outgoing, Rejection, Step
 
+# enum members read once (a read from the class costs ~0.3 us on Python 3.11)
+_WRONG_KIND = Rejection.WRONG_KIND
+_OWN_MESSAGE = Rejection.OWN_MESSAGE
+_ROUND_OUT_OF_RANGE = Rejection.ROUND_OUT_OF_RANGE
+_BEYOND_WINDOW = Rejection.BEYOND_WINDOW
+_BAD_INSTANCE = Rejection.BAD_INSTANCE
+_STALE_ROUND = Rejection.STALE_ROUND
+
 INITIAL, ECHO, READY, REPORT = "INITIAL", "ECHO", "READY", "REPORT"
 KINDS = (INITIAL, ECHO, READY, REPORT)
 WINDOW = 4
@@ -169,23 +177,23 @@ class BroadcastAgreement:
         step = Step()
         k = env.round
         if env.kind not in KINDS:
-            step.rejected = Rejection.WRONG_KIND
+            step.rejected = _WRONG_KIND
             return step
         if env.sender == self.node:
-            step.rejected = Rejection.OWN_MESSAGE
+            step.rejected = _OWN_MESSAGE
             return step
         if k >= self.iterations:
-            step.rejected = Rejection.ROUND_OUT_OF_RANGE
+            step.rejected = _ROUND_OUT_OF_RANGE
             return step
         if k > self.round + self.window:
-            step.rejected = Rejection.BEYOND_WINDOW
+            step.rejected = _BEYOND_WINDOW
             return step
         if env.kind == REPORT:
             if env.instance != 0:
-                step.rejected = Rejection.BAD_INSTANCE
+                step.rejected = _BAD_INSTANCE
                 return step
             if k < self.round:
-                step.rejected = Rejection.STALE_ROUND  # that iteration is over here; reports only serve witnesses
+                step.rejected = _STALE_ROUND  # that iteration is over here; reports only serve witnesses
                 return step
             pairs, why = parse_report(self.n, self.f, env.payload["ids"], env.payload["dgs"], DIGEST_SIZE)
             if why is not None:
@@ -196,7 +204,7 @@ class BroadcastAgreement:
             return step
         b = env.instance - 1
         if not 0 <= b < self.n:
-            step.rejected = Rejection.BAD_INSTANCE
+            step.rejected = _BAD_INSTANCE
             return step
         inst = self._inst(k, b)
         if env.kind == INITIAL:

@@ -31,6 +31,12 @@ import numpy as np
 
 from agreement.messages import Rejection
 
+# enum members read once (a read from the class costs ~0.3 us on Python 3.11)
+_NOT_BROADCASTER = Rejection.NOT_BROADCASTER
+_DUPLICATE = Rejection.DUPLICATE
+_OWN_MESSAGE = Rejection.OWN_MESSAGE
+_BAD_DIGEST = Rejection.BAD_DIGEST
+
 DIGEST_SIZE = 32
 
 
@@ -86,9 +92,9 @@ class RBInstance:
     # -- inputs ---------------------------------------------------------------------------------
     def on_initial(self, sender: int, x: np.ndarray) -> RBOut:
         if sender != self.broadcaster:
-            return RBOut(rejected=Rejection.NOT_BROADCASTER)
+            return RBOut(rejected=_NOT_BROADCASTER)
         if self.initial_seen:
-            return RBOut(rejected=Rejection.DUPLICATE)
+            return RBOut(rejected=_DUPLICATE)
         self.initial_seen = True
         dg = digest(x)
         self.vectors.setdefault(dg, x)
@@ -102,9 +108,9 @@ class RBInstance:
 
     def on_echo(self, sender: int, x: np.ndarray) -> RBOut:
         if sender == self.node:
-            return RBOut(rejected=Rejection.OWN_MESSAGE)
+            return RBOut(rejected=_OWN_MESSAGE)
         if sender in self.echo_from:
-            return RBOut(rejected=Rejection.DUPLICATE)
+            return RBOut(rejected=_DUPLICATE)
         out = RBOut()
         self._echo(sender, digest(x), x, out)
         self._try_deliver(out)
@@ -112,11 +118,11 @@ class RBInstance:
 
     def on_ready(self, sender: int, dg: bytes) -> RBOut:
         if sender == self.node:
-            return RBOut(rejected=Rejection.OWN_MESSAGE)
+            return RBOut(rejected=_OWN_MESSAGE)
         if len(dg) != DIGEST_SIZE:
-            return RBOut(rejected=Rejection.BAD_DIGEST)
+            return RBOut(rejected=_BAD_DIGEST)
         if sender in self.ready_from:
-            return RBOut(rejected=Rejection.DUPLICATE)
+            return RBOut(rejected=_DUPLICATE)
         out = RBOut()
         self._ready(sender, dg, out)
         self._try_deliver(out)
