@@ -332,3 +332,32 @@ def test_ordinary_inputs_are_bit_identical_to_the_plain_arithmetic():
     assert np.array_equal(get_rule("trimmed_middle")(X, f, None), 0.5 * (S[f] + S[q - f - 1]))
     assert np.array_equal(get_rule("mean")(X, f, None), X.mean(axis=0))
     assert math.isfinite(float(get_rule("krum")(X, f, None)[0]))
+
+
+class _FloatMax(__import__("nodes.adversary", fromlist=["Attack"]).Attack):
+    """Byzantine vectors at the float maximum, a different sign pattern to each recipient."""
+
+    name = "float-max"
+
+    def write(self, b, r, instance, round_):
+        x = np.full(self.adv.d, M)
+        x[(r + b) % 2::2] = -M
+        return [self.vec(b, instance, round_, x)]
+
+
+@pytest.mark.parametrize("rule", ["krum", "multikrum", "nnm+cwtm"])
+@pytest.mark.parametrize("schedule", ["random", "byzantine-first"])
+def test_runs_with_byzantine_values_at_the_float_maximum_contract(rule, schedule):
+    from nodes.attacks import ATTACKS
+    from scenarios.run.agreement import run_agreement
+    from scenarios.spec.resolve import resolve
+
+    with ATTACKS.temporarily(_FloatMax.name, _FloatMax):
+        cfg = resolve({"scenario": {"name": "float-max", "seed": 1}, "system": {"n": 11, "f": 2, "dim": 4},
+                       "algorithm": {"name": rule, "t": 3, "iterations": 12},
+                       "adversary": {"attack": _FloatMax.name, "schedule": schedule}})
+        r = run_agreement(cfg)
+    c = r["checks"]
+    assert not r["stalled"] and c["termination"]["holds"], c
+    assert c["contraction"]["holds"], c
+    assert all(math.isfinite(row["diameter"]) for row in r["iterations"])
