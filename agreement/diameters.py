@@ -64,8 +64,3 @@ def dcw2(x: np.ndarray) -> float:
         with np.errstate(over="ignore"):
             return float(np.ldexp(dcw2(np.ldexp(x, -k)), k))
     return out
-
-
-def averaging_error(x_t: np.ndarray, x_0: np.ndarray) -> float:
-    """|| mean(x_t) - mean(x_0) ||_2, the left side of C-averaging (Definition 3, eq. 21)."""
-    return float(np.linalg.norm(np.mean(x_t, axis=0) - np.mean(x_0, axis=0)))

@@ -48,6 +48,8 @@ class Rejection(enum.StrEnum):
     OWN_MESSAGE = "own_message"
     BAD_INSTANCE = "bad_instance"
     NOT_BROADCASTER = "not_broadcaster"
+    NOT_FROM_SERVER = "not_from_server"
+    """A model that does not come from the trusted server (:mod:`agreement.server`)."""
     BAD_DIGEST = "bad_digest"
     BAD_REPORT = "bad_report"
 

@@ -20,7 +20,18 @@ garbage, replays, forgeries); an empty list is silence. ``slots`` says which (By
 receiver) pairs get a chance to send in a new (instance, round); by default every pair. The
 attack reads ``self.adv``: ``seen(instance, round_)`` (honest vectors of that round sent so far, by
 sender), ``latest[r]`` (the last vector honest node r sent), ``honest``, ``byzantine``, ``n``, ``f``,
-``q``, ``d``, ``rng`` (its own seeded stream), ``params`` (the scenario's ``[adversary]`` table).
+``q``, ``d``, ``rng`` (its own seeded stream), ``params`` (its typed parameters: the scenario's
+``[adversary]`` keys it declares in a nested ``Params`` model, :class:`net.params.PluginParams`, with
+their defaults) and ``context`` (a read-only :class:`nodes.context.AttackContext`)::
+
+    class Shift(Attack):
+        name = "shift"
+
+        class Params(PluginParams):
+            shift: float = 1.0      # [adversary] shift = 2.5
+
+        def write(self, b, r, instance, round_):
+            return [self.vec(b, instance, round_, np.full(self.adv.d, self.adv.params.shift))]
 
 ``write`` may also return a tuple, or any iterator (a generator, ``itertools.repeat(data, k)``): the
 network reads a slot lazily and takes at most the protocol's per-slot cap of items, so a flood is
@@ -29,23 +40,31 @@ never materialised; anything that is not ``bytes`` (or an envelope, signed here)
 
 Containment: the adversary is omniscient but holds no honest object. The honest vectors it reads
 (``seen``, ``latest``, ``history``) are read-only views of the honest signed bytes; ``params`` and
-``protocol`` (the scenario, the LEARN context) are its own deep copies; it holds no reference to the
+``context`` (the schedule's parameters, the LEARN context: workload, rule) are its own deep copies,
+functions wrapped; it holds no reference to the
 network, the honest machines, the recorders or any honest key.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import types
 from operator import length_hint
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
+import trio
 
 from agreement.messages import Envelope
 from net import wire
 from net.keys import Signer
 from net.network import Network
+from net.params import PluginParams, params_of
+from nodes.context import AttackContext
+
+SEEN_WINDOW = 2
+"""Rounds per instance of honest vectors the adversary keeps by default (``seen``)."""
 
 SIGNED_CACHE_BYTES = 16 << 20
 """Real cost (body, signed bytes and table slots) of the adversary's cache of signed envelopes."""
@@ -53,10 +72,16 @@ SIGNED_CACHE_BYTES = 16 << 20
 
 def _shielded(obj: Any) -> Any:
     """A deep copy of ``obj`` for the adversary's own use, functions wrapped so that setting an
-    attribute on one (``rule.owned = ...``) cannot reach the function the honest nodes call."""
+    attribute on one (``rule.owned = ...``) cannot reach the function the honest nodes call. The
+    typed parameters and the context (a frozen dataclass: the LEARN context's workload and rule) are
+    copied whole, so that nothing the scenario or the honest nodes hold is reachable."""
     out = copy.deepcopy(obj)
 
     def shield(x):
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):  # the context (frozen): its fields
+            for fld in dataclasses.fields(x):
+                object.__setattr__(x, fld.name, shield(getattr(x, fld.name)))
+            return x
         if isinstance(x, dict):
             for k, v in x.items():
                 x[k] = shield(v)
@@ -124,6 +149,8 @@ class Attack:
     """How many recent rounds per instance the adversary keeps in ``seen`` (default 2)."""
     kind = "VEC"
     """The envelope kind of the protocol under attack (``VEC`` for "iterate a rule")."""
+    Params = PluginParams
+    """The attack's parameters (``[adversary]`` keys); none by default."""
 
     def bind(self, adv: "Adversary") -> None:
         self.adv = adv
@@ -141,22 +168,25 @@ class Attack:
 
 class Adversary:
     def __init__(self, attack: Attack, *, n: int, f: int, q: int, d: int, honest: list[int], byzantine: list[int],
-                 signers: dict[int, Signer], rng: np.random.Generator, params: dict[str, Any] | None = None,
-                 protocol: dict[str, Any] | None = None):
+                 signers: dict[int, Signer], rng: np.random.Generator,
+                 params: PluginParams | Mapping[str, Any] | None = None, context: AttackContext | None = None,
+                 seen_window: int | None = None):
         self.attack = attack
         self.n, self.f, self.q, self.d = n, f, q, d
         self.honest, self.byzantine = list(honest), list(byzantine)
         self.signers = signers
         self.rng = rng
-        self.params = _shielded(dict(params or {}))
-        self.protocol = _shielded(dict(protocol or {}))
+        self.params = _shielded(params_of(type(attack), params))
+        """The attack's typed parameters (``type(attack).Params``), its own copy."""
+        self.context = _shielded(context if context is not None else AttackContext())
+        """The read-only context (:class:`nodes.context.AttackContext`), its own copy."""
         self._seen: dict[tuple[int, int], dict[int, np.ndarray]] = {}
         self.latest: dict[int, np.ndarray] = {}
         self.history: list[tuple[int, Envelope, bytes]] = []
         """Every honest message observed: (sender, envelope, signed bytes), for replays."""
         self.keep_history = False
-        self.seen_window = int(self.params.get("seen_window", getattr(attack, "seen_window", None) or 2))
-        """How many recent rounds per instance ``seen`` keeps (param ``seen_window``)."""
+        self.seen_window = int(seen_window or getattr(attack, "seen_window", None) or SEEN_WINDOW)
+        """How many recent rounds per instance ``seen`` keeps (``adversary.seen_window``)."""
         self._newest: dict[int, int] = {}
         self._signed: dict[bytes, bytes] = {}
         self._signed_bytes = 0
@@ -195,10 +225,6 @@ class Adversary:
     def seen(self, instance: int, round_: int) -> dict[int, np.ndarray]:
         return self._seen.get((instance, round_), {})
 
-    def seen_matrix(self, instance: int, round_: int) -> np.ndarray | None:
-        s = self.seen(instance, round_)
-        return np.stack(list(s.values())) if s else None
-
     # -- what the network asks -----------------------------------------------------------------
     def slots(self, instance: int, round_: int) -> list[tuple[int, int]]:
         return self.attack.slots(instance, round_) if self.byzantine else []
@@ -235,8 +261,11 @@ class ByzantineNode:
     def handle(self, slot) -> None:
         self.net.byzantine_write(self.adversary.write(self.node, slot.receiver, slot.instance, slot.round))
 
-    async def run(self) -> None:
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """The node's task: open its inbox, report started (``nursery.start``), then handle one item
+        per delivery. It parks in the inbox before its first checkpoint, so a started node is ready."""
         inbox = self.net.open_inbox(self.node)
+        task_status.started()
         async for slot in inbox:
             self.handle(slot)
             self.net.settled()

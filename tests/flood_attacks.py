@@ -88,19 +88,21 @@ def attack_class(protocol: str, mode: str):
     return type(f"Flood_{mode}", (base,), {"mode": mode, "name": f"flood-{mode}"})
 
 
-def scenario(protocol: str, attack: str) -> dict:
+def scenario(protocol: str, attack: str, schedule: str = "random", run: dict | None = None):
+    """The resolved scenario (``run``: keys of its ``[run]`` table)."""
     from scenarios.spec.resolve import resolve
 
+    extra = {"run": dict(run)} if run else {}
     if protocol == "learn":
         return resolve({"scenario": {"name": "flood-learn", "seed": 3, "kind": "learn"},
                         "system": {"n": 11, "f": 2, "dim": 3}, "algorithm": {"name": "icwtm", "t": 2},
                         "learn": {"rounds": 3, "eta": 0.5, "alone": False},
-                        "adversary": {"attack": attack, "schedule": "random"}})
+                        "adversary": {"attack": attack, "schedule": schedule}, **extra})
     name = "broadcast" if protocol == "broadcast" else "icwtm"
     n, f = (7, 2) if protocol == "broadcast" else (11, 2)
     return resolve({"scenario": {"name": f"flood-{protocol}", "seed": 3},
                     "system": {"n": n, "f": f, "dim": 10}, "algorithm": {"name": name, "t": 2},
-                    "adversary": {"attack": attack, "schedule": "random"}})
+                    "adversary": {"attack": attack, "schedule": schedule}, **extra})
 
 
 def run(protocol: str, mode: str) -> dict:
@@ -129,25 +131,25 @@ def rss_bound(protocol: str) -> int:
     from net.validate import LOOSE_BUDGET
     from nodes.adversary import SIGNED_CACHE_BYTES
 
-    cfg = scenario(protocol, "silent")
-    s, a = cfg["system"], cfg["algorithm"]
-    n, f, q, d = s["n"], s["f"], s["q"], s["dim"]
+    sc = scenario(protocol, "silent")
+    s, a = sc.system, sc.algorithm
+    n, f, q, d = s.n, s.f, s.q, s.dim
     x0 = np.zeros(d)
     if protocol == "broadcast":
         from agreement.broadcast import BroadcastAgreement
 
-        m = BroadcastAgreement(0, x0, n=n, f=f, rule=get_rule(a["rule"]), iterations=a["iterations"])
+        m = BroadcastAgreement(0, x0, n=n, f=f, rule=get_rule(a.rule), iterations=a.iterations)
         M = m.memory_bound()
     else:
         from agreement.iterate import IterateRule
 
-        m = IterateRule(0, x0, n=n, f=f, q=q, rule=get_rule(a["rule"]), iterations=max(1, a.get("iterations", 8)))
+        m = IterateRule(0, x0, n=n, f=f, q=q, rule=get_rule(a.rule), iterations=max(1, a.iterations or 8))
         M = m.memory_bound()
         if protocol == "learn":
             from agreement.learn import LearnMachine, avg_builder
 
             lm = LearnMachine(0, x0, lambda th, t: th, T=3, eta=0.5,
-                              avg=avg_builder("icwtm", n=n, f=f, q=q, include_self=True, rule=a["rule"]),
+                              avg=avg_builder("icwtm", n=n, f=f, q=q, include_self=True, rule=a.rule),
                               iterations=lambda t, ph: 8)
             lm.start()
             M = lm.memory_bound()

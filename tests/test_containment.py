@@ -14,7 +14,9 @@ from net.schedules import SCHEDULES
 from net.schedules.base import RandomSchedule
 from nodes.adversary import Adversary, Attack
 from nodes.attacks import ATTACKS, BROADCAST_ATTACKS
+from net.params import PluginParams
 from nodes.attacks.core import Silent
+from nodes.context import AttackContext, LearnContext
 from scenarios.run.agreement import run_agreement
 from scenarios.run.learn import run_learn
 from scenarios.spec.resolve import resolve
@@ -106,7 +108,11 @@ class Vandal:
                 continue
             self.walk(v, depth + 1)
             self._try(lambda public=public: setattr(obj, public, JUNK))
-        if hasattr(obj, "__len__") and hasattr(obj, "__getitem__"):
+        try:  # an object the vandal already broke (a pydantic model's own slots) may raise here
+            indexable = hasattr(obj, "__len__") and hasattr(obj, "__getitem__")
+        except Exception:
+            return
+        if indexable:
             try:
                 for i in range(min(len(obj), 50)):
                     self.walk(obj[i], depth + 1)
@@ -154,7 +160,7 @@ class VandalAttack(Attack):
             v.walk(adv.latest.get(i))
         v.walk(adv.history)
         v.walk(adv.params)
-        v.walk(adv.protocol)
+        v.walk(adv.context)
         return []
 
     def post_checks(self, run):
@@ -202,10 +208,8 @@ def test_the_vandal_reached_honest_vectors_and_was_refused():
     """The test above is only worth something if the vandal got at honest vectors: it did, they were
     read-only, and every write to them was refused."""
     attack = VandalAttack()
-    cfg = _agreement("silent")
     with ATTACKS.temporarily("vandal2", lambda: attack):
-        cfg["adversary"]["attack"] = "vandal2"
-        run_agreement(cfg)
+        run_agreement(_agreement("vandal2"))
     v = attack.vandal
     assert attack.attempts > 0 and v.arrays > 0 and v.readonly > 0
     assert v.refused > 0
@@ -224,8 +228,8 @@ def test_learn_context_is_the_adversarys_own_copy():
 
     class LearnVandal(VandalAttack):
         def slots(self, instance, round_):
-            ctx = self.adv.protocol.get("cfg", {}).get("_learn", {})
-            w, rule = ctx.get("workload"), ctx.get("rule")
+            ctx = self.adv.context.learn
+            w, rule = ctx.workload, ctx.rule
             if w is not None and isinstance(getattr(w, "x", None), np.ndarray):
                 w.x[...] = 1e6  # the honest nodes' data, in the adversary's copy
                 self.wrote_workload = True
@@ -313,10 +317,27 @@ def test_observed_vectors_are_views_of_immutable_bytes():
 
 
 def test_adversary_params_are_its_own():
-    params = {"attack": "split", "groups": [[0, 1], [2, 3]], "schedule_params": {"holds": [[0, 1]]}}
-    adv = Adversary(Silent(), n=5, f=1, q=4, d=2, honest=[0, 1, 2, 3], byzantine=[4], signers={},
-                    rng=np.random.default_rng(0), params=params, protocol={"cfg": {"algorithm": {"t": 3}}})
-    adv.params["groups"][0].append(9)
-    adv.params["schedule_params"]["holds"].clear()
-    adv.protocol["cfg"]["algorithm"]["t"] = 99
-    assert params["groups"] == [[0, 1], [2, 3]] and params["schedule_params"]["holds"] == [[0, 1]]
+    """The typed parameters are frozen, but their lists are not: the adversary's are its own copies,
+    and so is its context (the schedule's parameters, the LEARN context)."""
+
+    class Grouped(Silent):
+        class Params(PluginParams):
+            groups: list[list[int]] = []
+
+    params = Grouped.Params(groups=[[0, 1], [2, 3]])
+    held = Grouped.Params(groups=[[0, 1]])
+    theta1 = np.zeros(2)
+
+    def rule(X, f, own):
+        return X.mean(axis=0)
+
+    learn = LearnContext(workload={"x": np.ones(3)}, eta=0.5, theta1=theta1, T=3, rule=rule)
+    adv = Adversary(Grouped(), n=5, f=1, q=4, d=2, honest=[0, 1, 2, 3], byzantine=[4], signers={},
+                    rng=np.random.default_rng(0), params=params,
+                    context=AttackContext(algorithm="icwtm", schedule_params=held, learn=learn))
+    adv.params.groups[0].append(9)
+    adv.context.schedule_params.groups.clear()
+    adv.context.learn.workload["x"][...] = 7.0
+    adv.context.learn.rule.owned = True
+    assert params.groups == [[0, 1], [2, 3]] and held.groups == [[0, 1]]
+    assert np.array_equal(learn.workload["x"], np.ones(3)) and not hasattr(rule, "owned")

@@ -55,10 +55,10 @@ def test_a_flood_never_counts_as_honest_progress():
 
     cls = F.attack_class("icwtm", "future")
     with ATTACKS.temporarily(cls.name, cls):
-        cfg = F.scenario("icwtm", cls.name)
         plain = run_agreement(F.scenario("icwtm", "silent"))
-        cfg["run"]["max_steps"] = plain["messages"]["honest_deliveries"] + 5
-        r = run_agreement(cfg)
+        # just above what the run needs (below the resolution budget's estimate, hence set after it)
+        sc = F.scenario("icwtm", cls.name).updated("run", max_steps=plain["messages"]["honest_deliveries"] + 5)
+        r = run_agreement(sc)
     assert not r["stalled"] and r["checks"]["termination"]["holds"]
     assert r["messages"]["byzantine_deliveries"] > r["messages"]["honest_deliveries"]
 
@@ -80,14 +80,11 @@ def test_fairness_delivers_an_honest_message_after_at_most_k_byzantine_ones(monk
     monkeypatch.setattr(Protocol, "flood_bounds", lambda self, n, f: replace(original(self, n, f), fairness=K))
     cls = F.attack_class("icwtm", "future")
     with ATTACKS.temporarily(cls.name, cls):
-        cfg = F.scenario("icwtm", cls.name)
-        cfg["adversary"]["schedule"] = "byzantine-first"
-        cfg["run"]["record_trace"] = True
-        sim, recorder, protocol = prepare_agreement(cfg)
+        sc = F.scenario("icwtm", cls.name, "byzantine-first", run={"record_trace": True})
+        sim, recorder, protocol = prepare_agreement(sc)
         trio.run(run_async, sim)
-        r = agreement_result(cfg, sim, recorder, protocol, 0.0)
-        plain = F.scenario("icwtm", cls.name)
-        plain["adversary"]["schedule"] = "byzantine-first"
+        r = agreement_result(sc, sim, recorder, protocol, 0.0)
+        plain = F.scenario("icwtm", cls.name, "byzantine-first")
         monkeypatch.setattr(Protocol, "flood_bounds", original)
         unfair = run_agreement(plain)
     m = r["messages"]

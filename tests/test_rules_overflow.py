@@ -361,3 +361,43 @@ def test_runs_with_byzantine_values_at_the_float_maximum_contract(rule, schedule
     assert not r["stalled"] and c["termination"]["holds"], c
     assert c["contraction"]["holds"], c
     assert all(math.isfinite(row["diameter"]) for row in r["iterations"])
+
+
+@pytest.mark.parametrize("name", ["cc", "scclip"])
+@settings(max_examples=150, deadline=None)
+@given(data=extreme())
+def test_clipping_rules_are_finite_and_homogeneous_at_extreme_magnitudes(name, data):
+    """cc and scclip (main's clipping rules): finite for finite inputs up to the float maximum, and
+    equal to the rule on the same rows scaled into the ordinary range (both rules are positively
+    homogeneous), up to float rounding."""
+    X, f = data
+    rule = get_rule(name)
+    own = X[0]
+    out = np.asarray(rule(X, f, own), dtype=np.float64)
+    assert np.isfinite(out).all()
+    top = float(np.max(np.abs(X)))
+    if top == 0.0:
+        assert np.array_equal(out, np.zeros(X.shape[1]))
+        return
+    k = math.frexp(top)[1]
+    small = np.ldexp(X, -k)
+    if np.min(np.abs(small[small != 0]), initial=1.0) < 2.0 ** -900:
+        return  # the scaled reference itself would lose the small rows
+    ref = np.ldexp(np.asarray(rule(small, f, small[0]), dtype=np.float64), k)
+    assert np.all(np.abs(out - ref) <= 64 * X.shape[0] * EPS * top + 1e-300)
+
+
+@pytest.mark.parametrize("name", ["cc", "scclip"])
+def test_clipping_rules_take_the_ordinary_path_on_ordinary_inputs(name):
+    from agreement.rules.clipping import CC_ITERATIONS, clip_step
+
+    X = np.random.default_rng(5).standard_normal((9, 4))
+    fin = np.ones(9, dtype=bool)
+    if name == "cc":
+        v = np.median(X, axis=0)
+        for _ in range(CC_ITERATIONS):
+            v = clip_step(X, fin, v, 2)
+        expected = v
+    else:
+        expected = clip_step(X, fin, X[0], 2)
+    assert np.array_equal(get_rule(name)(X, 2, X[0]), expected)

@@ -44,11 +44,14 @@ import numpy as np
 from agreement.footprint import deep_size
 from agreement.learn import LearnMachine, avg_builder, tau
 from agreement.messages import Envelope
+from agreement.rules import get_rule
+from agreement.server import ServerMachine, WorkerMachine
 from net import wire
 from net.keys import SIGNATURE_SIZE, Keyring
 from net.validate import Verifier, in_canonical_order
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import PROTOCOLS, protocol_for
+from scenarios.run.protocols.server import ServerProtocol
 from scenarios.spec.resolve import resolve
 
 _U32 = struct.Struct("<I")
@@ -130,20 +133,20 @@ class Report:
 # --------------------------------------------------------------------------------------------------
 # targets
 # --------------------------------------------------------------------------------------------------
-def _cfg(algorithm: str, n: int, f: int, d: int, **alg) -> dict[str, Any]:
+def _cfg(algorithm: str, n: int, f: int, d: int, **alg):
     return resolve({"scenario": {"name": f"fuzz-{algorithm}", "seed": 1},
                     "system": {"n": n, "f": f, "dim": d},
                     "algorithm": {"name": algorithm, "t": 2, "allow_below_threshold": True, **alg},
                     "adversary": {"attack": "silent", "schedule": "fifo"}})
 
 
-def _adapter_target(name: str, cfg: dict[str, Any]) -> Target:
-    proto = protocol_for(cfg)
-    s = cfg["system"]
-    d = s["dim"]
-    x0 = np.random.default_rng(7).standard_normal((s["n"], d))
-    return Target(name, s["n"], s["f"], d, proto.schemas(d), lambda i: proto.machine(i, x0[i], None),
-                  instances=tuple(range(s["n"] + 1)) if name == "broadcast" else (0,))
+def _adapter_target(name: str, scenario) -> Target:
+    proto = protocol_for(scenario)
+    s = scenario.system
+    d = s.dim
+    x0 = np.random.default_rng(7).standard_normal((s.n, d))
+    return Target(name, s.n, s.f, d, proto.schemas(d), lambda i: proto.machine(i, x0[i], None),
+                  instances=tuple(range(s.n + 1)) if name == "broadcast" else (0,))
 
 
 def _learn_target(name: str, algorithm: str, n: int, f: int, d: int, T: int = 3) -> Target:
@@ -164,6 +167,20 @@ def _learn_target(name: str, algorithm: str, n: int, f: int, d: int, T: int = 3)
     return Target(name, n, f, d, schemas, machine, instances=tuple(range(2 * span, (2 * T + 2) * span)))
 
 
+def _server_target(n: int = 7, f: int = 1, d: int = 4, T: int = 3) -> Target:
+    """The trusted server (``algorithm.name = "server"``) and its workers: here the server is node 0
+    (honest), workers 1..n-1, the last f Byzantine (the fuzzer's honest ids are 0..n-f-1)."""
+    workers = list(range(1, n))
+    x = np.random.default_rng(13).standard_normal((n, d))
+    rule = get_rule("cwtm")
+
+    def machine(i: int):
+        if i == 0:
+            return ServerMachine(0, np.zeros(d), workers=workers, f=f, q=len(workers) - f, rule=rule, T=T, eta=0.5)
+        return WorkerMachine(i, 0, lambda theta, t, _i=i: theta - x[_i], T=T, eta=0.5)
+    return Target("server", n, f, d, ServerProtocol.schemas(None, d), machine, instances=tuple(range(1, 2 * T + 3)))
+
+
 BUILTIN = ("iterate", "broadcast", "learn", "learn-broadcast")
 
 
@@ -181,6 +198,8 @@ def make_target(name: str) -> Target:
         return _learn_target("learn", "icwtm", 7, 1, 4)
     if name == "learn-broadcast":
         return _learn_target("learn-broadcast", "broadcast", 4, 1, 3)
+    if name == "server":
+        return _server_target()
     if name in PROTOCOLS:
         return _adapter_target(name, _cfg(name, 7, 1, 4, rule="cwtm"))
     raise ScenarioError(f"--protocol {name!r} is unknown; known: {', '.join(target_names())}")

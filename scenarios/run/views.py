@@ -21,14 +21,13 @@ def _frozen(x) -> np.ndarray:
 
 
 class RunView:
-    """``cfg`` (a deep copy), ``honest``, ``byzantine`` (tuples), ``outputs`` (node -> read-only copy of
+    """``scenario`` (a deep copy of the resolved :class:`scenarios.spec.schema.Scenario`), ``honest``, ``byzantine`` (tuples), ``outputs`` (node -> read-only copy of
     its output vector), ``digest``, ``stalled``, ``adversary``."""
 
-    __slots__ = ("cfg", "honest", "byzantine", "outputs", "digest", "stalled", "adversary")
+    __slots__ = ("scenario", "honest", "byzantine", "outputs", "digest", "stalled", "adversary")
 
     def __init__(self, sim: Any):
-        cfg = {k: v for k, v in sim.cfg.items() if not str(k).startswith("_")}
-        self.cfg = copy.deepcopy(cfg)
+        self.scenario = copy.deepcopy(sim.scenario)
         self.honest = tuple(sim.honest)
         self.byzantine = tuple(sim.byzantine)
         self.outputs = MappingProxyType({i: _frozen(o) for i, o in sim.outputs.items()})
