@@ -150,3 +150,25 @@ def test_decoded_vectors_keep_only_their_own_message_alive():
 @pytest.mark.parametrize("spec,good,bad", [(Bytes(32), b"\0" * 32, b"\0" * 31), (IntList(3, 0, 9), [1, 2, 3], [1, 2, True])])
 def test_exact_specs(spec, good, bad):
     assert spec.check(good) and not spec.check(bad)
+
+
+def test_trusted_server_within_its_bound_when_every_worker_fills_its_window():
+    """The trusted server (main's ``server`` protocol) buffers momenta of at most W rounds ahead, one
+    per worker and round; later ones are refused as ``beyond_window``."""
+    from agreement.server import MOMENTUM, ServerMachine, momentum_instance
+
+    n, f, d, T = 21, 4, 2000, 50
+    keys = Keyring(0, n + 1)
+    m = ServerMachine(n, np.zeros(d), workers=list(range(n)), f=f, q=n - f, rule=get_rule("cwtm"), T=T, eta=0.5)
+    m.start()
+    rng = np.random.default_rng(0)
+    refused = []
+    for t in range(2, 14):
+        for s in range(n):
+            env = Envelope(MOMENTUM, s, 0, momentum_instance(t), {"x": rng.standard_normal(d)})
+            refused.append(m.feed(received(env, keys)).rejected)
+    assert Rejection.BEYOND_WINDOW in refused
+    assert sum(r is None for r in refused) == m.window * n
+    size, bound = deep_size(m), m.memory_bound()
+    assert size <= bound, (size, bound)
+    assert size >= 0.5 * m.window * n * 8 * d
