@@ -97,10 +97,10 @@ def test_each_distinct_message_is_verified_once(make_scenario):
 
 
 def test_a_real_stall_is_reported_not_hung():
-    """Broadcast-based agreement at n = 3f (f = 2, below Theorem 6's n >= 3f + 1): the search
-    adversary's withheld echoes leave honest nodes unable to deliver n - f values. The run ends (no
-    hang), says it stalled, and termination FAILS with how many honest nodes finished."""
-    cfg = prepare(str(ROOT / "docs" / "thresholds" / "counterexamples" / "broadcast-f2-n6-search.toml"), [], None)
+    """Broadcast-based agreement at n = 3f (f = 1, below Theorem 6's n >= 3f + 1): with h = 2 honest
+    nodes, reliable broadcast needs the Byzantine node's READY, which the search adversary withholds.
+    The run ends (no hang), says it stalled, and termination FAILS with how many honest nodes finished."""
+    cfg = prepare(str(ROOT / "docs" / "thresholds" / "counterexamples" / "broadcast-f1-n3-search.toml"), [], None)
     r = execute(cfg, progress=False)
     assert r["stalled"]
     term = r["checks"]["termination"]
