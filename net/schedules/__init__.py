@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from agreement.registry import Registry
-from net.schedules import base, lowerbound, search
+from net.schedules import base, lowerbound, search, worstcase
 from net.schedules.base import HoldingSchedule, Schedule
 
 SCHEDULES: Registry[type[Schedule]] = Registry("schedule", "jungle.schedules")
-for _cls in (*base.CORE, *lowerbound.SCHEDULES.values(), *search.SCHEDULES.values()):
+for _cls in (*base.CORE, *lowerbound.SCHEDULES.values(), *search.SCHEDULES.values(), *worstcase.SCHEDULES.values()):
     SCHEDULES.register(_cls.name, _cls)
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from agreement.registry import Registry
 from nodes.adversary import Attack
-from nodes.attacks import broadcast, core, learn, lowerbound, search
+from nodes.attacks import broadcast, core, learn, lowerbound, search, worstcase
 
 ATTACKS: Registry[type[Attack]] = Registry("attack", "jungle.attacks")
-for _cls in (*core.CORE, *lowerbound.LOWER_BOUND, *learn.LEARN, search.Search):
+for _cls in (*core.CORE, *lowerbound.LOWER_BOUND, *learn.LEARN, search.Search, worstcase.WorstCase):
     ATTACKS.register(_cls.name, _cls)
 
 BROADCAST_ATTACKS: Registry[type[Attack]] = Registry("broadcast attack", "jungle.broadcast_attacks")

@@ -9,13 +9,13 @@ import argparse
 import sys
 
 from agreement.registry import Registry
-from scenarios.cli import bench, plot, run, sweep, table, thresholds
+from scenarios.cli import bench, plot, run, sweep, table, thresholds, worst_case
 from scenarios.errors import EXIT_BAD_INPUT, ScenarioError
 
 COMMANDS: Registry = Registry("subcommand", "jungle.commands")
 """name -> ``register(subparsers)`` adding the subcommand (``set_defaults(func=...)``)."""
 for _name, _mod in (("run", run), ("bench", bench), ("sweep", sweep), ("thresholds", thresholds), ("plot", plot),
-                    ("table", table)):
+                    ("table", table), ("worst-case", worst_case)):
     COMMANDS.register(_name, _mod.register)
 
 

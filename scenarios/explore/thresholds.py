@@ -44,8 +44,8 @@ CONSTRUCTIONS = {
     "broadcast": [("clusters", "theorem7", "partition")],
 }
 """(inputs kind, attack, schedule) of each named lower-bound construction."""
-SKIP_ATTACKS = {"none", "search", "theorem4", "theorem5", "theorem9", "theorem7"}
-SKIP_SCHEDULES = {"search", "gated", "theorem4", "theorem5", "split"}
+SKIP_ATTACKS = {"none", "search", "theorem4", "theorem5", "theorem9", "theorem7", "worst-case"}
+SKIP_SCHEDULES = {"search", "gated", "theorem4", "theorem5", "split", "worst-case"}
 
 
 @dataclass

@@ -1,0 +1,168 @@
+"""``worst_case(algorithm, n, f, q, include_self)``: the worst one-step factor and a configuration.
+
+Methods (each result says which one ran and whether its number is exact):
+
+- order-statistic rules (cwtm = ICwTM, cwmed/median, trimmed_middle): the finite search of
+  :mod:`agreement.worstcase.orderstat`, exact by the proof in its docstring (inputs at 0/1, Byzantine
+  values at the honest extremes); the configuration attains the factor.
+- MDA and CVA: the MILP of :mod:`agreement.worstcase.milp` (needs scipy). The factor is a supremum
+  over configurations; it is reported as ``exact`` when HiGHS proves the optimum (relative gap 0)
+  or the value reaches a proven upper bound (the lemma's factor), AND the optimum is realised: with
+  the same choices and the selections made strict by 1e-9 the real rule reaches it within 1e-6
+  (so the supremum is approached; ``attained`` says whether a configuration reaches it exactly, ties
+  resolved by the delivery order). Otherwise the result is a LOWER BOUND (``exact`` false) from the
+  best configuration found, with HiGHS's dual bound and the lemma's factor as ``upper_bound``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from agreement.rules import get_rule
+from agreement.worstcase import milp, orderstat
+from agreement.worstcase.lemma import LemmaFactor, lemma_factor
+from agreement.worstcase.model import Configuration, factor
+
+ALGORITHM_RULE = {"icwtm": "cwtm", "mda": "mda", "cva": "cva"}
+"""Algorithms that iterate one rule (as ``scenarios.spec.resolve``)."""
+SUPPORTED = tuple(ALGORITHM_RULE) + orderstat.ORDER_STATISTIC_RULES
+APPROACH_TOL = 1e-6
+
+
+@dataclass
+class WorstCase:
+    algorithm: str
+    rule: str
+    n: int
+    f: int
+    q: int
+    include_self: bool
+    factor: float
+    """The largest one-step factor (a supremum), or the best lower bound when ``exact`` is False."""
+    exact: bool
+    method: str
+    lemma: LemmaFactor
+    config: Configuration
+    replayed_factor: float
+    """What the configuration gives when the real rule runs on it (the scenario replays this)."""
+    attained: bool
+    upper_bound: float | None = None
+    """A proven upper bound (= factor when exact)."""
+    fraction: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm, "rule": self.rule, "n": self.n, "f": self.f, "q": self.q,
+                "h": self.n - self.f, "include_self": self.include_self, "factor": self.factor,
+                "fraction": self.fraction, "exact": self.exact, "attained": self.attained,
+                "replayed_factor": self.replayed_factor, "upper_bound": self.upper_bound, "method": self.method,
+                "lemma_factor": self.lemma.factor, "lemma": self.lemma.as_dict(), "notes": list(self.notes),
+                "configuration": self.config.as_dict()}
+
+
+def rule_of(algorithm: str) -> str:
+    if algorithm == "broadcast":
+        raise ValueError("worst-case: the broadcast algorithm is not 'iterate a rule' over any q-subset; "
+                         "ask for its rule, trimmed_middle, to get the factor without reliable broadcast")
+    rule = ALGORITHM_RULE.get(algorithm, algorithm)
+    if rule not in SUPPORTED:
+        raise ValueError(f"worst-case: no exact method for {algorithm!r}; supported: {', '.join(SUPPORTED)}")
+    return rule
+
+
+def default_q(n: int, f: int, include_self: bool) -> int:
+    """q = n - f with the own vector counted, n - f - 1 without (``scenarios.spec.resolve``)."""
+    return n - f if include_self else n - f - 1
+
+
+def _fraction(v: float, max_den: int = 10_000) -> Fraction | None:
+    fr = Fraction(v).limit_denominator(max_den)
+    return fr if abs(float(fr) - v) <= 1e-7 else None
+
+
+def _snap(cfg: Configuration) -> Configuration | None:
+    """The configuration with its values snapped to rationals and scaled to integers, so that
+    equal distances are equal in floating point (ties then go by the delivery order), or None."""
+    vals = [Fraction(v).limit_denominator(10_000) for v in cfg.x + [v for row in cfg.values for v in row]]
+    if any(abs(float(a) - b) > 1e-7 for a, b in zip(vals, cfg.x + [v for row in cfg.values for v in row])):
+        return None
+    L = math.lcm(*(v.denominator for v in vals))
+    if L > 10**6:
+        return None
+    h = cfg.h
+    ints = [float(v * L) for v in vals]
+    x, rest = ints[:h], ints[h:]
+    values = [rest[b * h:(b + 1) * h] for b in range(cfg.f)]
+    return Configuration(n=cfg.n, f=cfg.f, q=cfg.q, include_self=cfg.include_self, x=x, order=cfg.order, values=values)
+
+
+def worst_case(algorithm: str, n: int, f: int, q: int | None = None, include_self: bool = True,
+               time_limit: float | None = 60.0) -> WorstCase:
+    """The worst one-step factor of ``algorithm`` (module doc). ``time_limit`` bounds the MILP (MDA, CVA)."""
+    rule = rule_of(algorithm)
+    q = default_q(n, f, include_self) if q is None else q
+    h = n - f
+    if f < 0 or h < 2:
+        raise ValueError(f"worst-case: need f >= 0 and at least two honest nodes, got n = {n}, f = {f}")
+    q_max = default_q(n, f, include_self)
+    if not 2 * f < q <= q_max:
+        raise ValueError(f"worst-case: need 2f < q <= {q_max} (n - f{'' if include_self else ' - 1'}), got q = {q}; "
+                         f"at q <= 2f the Byzantine values can be the output and the factor is unbounded")
+    lem = lemma_factor(algorithm, n, f, q)
+    fn = get_rule(rule)
+    if rule in orderstat.ORDER_STATISTIC_RULES:
+        val, cfg = orderstat.exact(fn, n, f, q, include_self)
+        fr = _fraction(val)
+        return WorstCase(algorithm, rule, n, f, q, include_self, val, True,
+                         "order statistics: inputs at 0/1, Byzantine values at the honest extremes (exact, "
+                         "agreement.worstcase.orderstat)", lem, cfg, val, True, val, str(fr) if fr else None)
+    res = milp.solve(rule, n, f, q, include_self, time_limit=time_limit)
+    if res.config is None:
+        raise ValueError(f"worst-case: the MILP found no configuration within the time limit ({res.status})")
+    cfg, replay = res.config, factor(res.config, fn)
+    approached = replay >= res.value - APPROACH_TOL
+    notes = []
+    upper = [b for b in (res.dual_bound if res.dual_bound == res.dual_bound else None, lem.factor) if b is not None]
+    ub = min(upper) if upper else None
+    value = res.value if approached else replay
+    fr = _fraction(value)
+    if fr is not None:
+        value = float(fr)
+    attained = False
+    snapped = _snap(cfg)
+    if snapped is not None and fr is not None:
+        v = factor(snapped, fn)
+        if abs(v - value) <= 1e-12 * max(1.0, abs(value)):
+            cfg, replay, attained = snapped, v, True
+    if not attained:
+        attained = abs(replay - value) <= 1e-12 * max(1.0, abs(value))
+    exact = approached and ub is not None and value >= ub - 1e-9 * max(1.0, abs(ub))
+    if exact and not res.optimal:
+        notes.append("the MILP stopped at its time limit, but its value reaches the lemma's upper bound")
+    if not approached:
+        notes.append(f"the MILP's optimum {res.value:.9g} sits on a tie that the rule breaks otherwise; "
+                     f"the configuration found gives {replay:.9g}")
+    if not attained and approached:
+        notes.append(f"a supremum, not attained: the configuration approaches it (replayed factor {replay:.12g})")
+    if not exact:
+        notes.append(f"LOWER BOUND: the MILP did not prove optimality within {time_limit} s; "
+                     f"proven upper bound {ub if ub is not None else 'none'}")
+    method = (f"MILP (HiGHS via scipy, mip_rel_gap 0, {res.nodes} nodes, "
+              f"{'optimal' if res.optimal else 'time limit'}; dual bound {res.dual_bound:.9g})")
+    return WorstCase(algorithm, rule, n, f, q, include_self, value, exact, method, lem, cfg, replay, attained,
+                     value if exact else ub, str(fr) if fr is not None else None, notes)
+
+
+def one_step_factor(algorithm: str, n: int, f: int, include_self: bool = True, q: int | None = None,
+                    time_limit: float | None = 60.0) -> dict[str, Any]:
+    """For ``jungle thresholds``' column: {"factor", "exact", "upper_bound", "lemma_factor", "method"}
+    of one iteration at (algorithm, n, f) (default q), or {"factor": None, "reason": ...} when
+    there is no such number (unsupported algorithm, q <= 2f, no scipy for MDA/CVA)."""
+    try:
+        wc = worst_case(algorithm, n, f, q=q, include_self=include_self, time_limit=time_limit)
+    except (ValueError, ImportError) as exc:
+        return {"factor": None, "exact": False, "reason": str(exc)}
+    return {"factor": wc.factor, "fraction": wc.fraction, "exact": wc.exact, "upper_bound": wc.upper_bound,
+            "lemma_factor": wc.lemma.factor, "method": wc.method}

@@ -1,0 +1,83 @@
+"""``jungle worst-case``: compute the worst one-step factor (:mod:`agreement.worstcase`), write its
+configuration as a scenario that replays it, replay it, and report.
+
+The scenario runs ONE iteration (``algorithm.iterations = 1``) in d = 1 on the configuration's
+inputs (``inputs.kind = "values"``) with the ``worst-case`` attack and schedule
+(:mod:`nodes.attacks.worstcase`, :mod:`net.schedules.worstcase`), which deliver to each honest node
+exactly its chosen senders and Byzantine values; its ``worst_case_replay`` check compares
+D2(after)/D2(before) with the factor. ``jungle run FILE`` replays it.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from agreement.worstcase import WorstCase, worst_case
+from scenarios.explore.shrink import to_toml
+from scenarios.run.execute import execute
+from scenarios.spec.files import load
+from scenarios.spec.resolve import resolve
+
+
+def scenario_data(wc: WorstCase) -> dict[str, Any]:
+    """The scenario (TOML tables) that replays ``wc.config`` for one iteration."""
+    c = wc.config
+    name = f"worst-case-{wc.algorithm}-n{wc.n}-f{wc.f}-q{wc.q}{'' if wc.include_self else '-noself'}"
+    kind = "exact" if wc.exact else "lower bound"
+    return {
+        "scenario": {"name": name, "kind": "agreement", "seed": 1,
+                     "description": (f"jungle worst-case: one iteration of {wc.algorithm} at n = {wc.n}, f = {wc.f}, "
+                                     f"q = {wc.q}; factor {wc.factor:.12g} ({kind}); this configuration gives "
+                                     f"{wc.replayed_factor:.12g}")},
+        "system": {"n": wc.n, "f": wc.f, "q": wc.q, "dim": 1, "include_self": wc.include_self},
+        "algorithm": {"name": wc.algorithm, "rule": wc.rule, "t": 1, "iterations": 1, "allow_below_threshold": True},
+        "inputs": {"kind": "values", "values": [[v] for v in c.x]},
+        "adversary": {"attack": "worst-case", "schedule": "worst-case", "worst_case_values": c.values,
+                      "worst_case_order": c.order, "worst_case_factor": wc.replayed_factor},
+        "run": {"dispatch": "inline", "record_trace": False},
+    }
+
+
+def write_scenario(wc: WorstCase, path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    lemma = f"{wc.lemma.factor:.6g}" if wc.lemma.factor is not None else "not applicable"
+    head = [f"# jungle worst-case {wc.algorithm} --n {wc.n} --f {wc.f} --q {wc.q} --include-self "
+            f"{str(wc.include_self).lower()}",
+            f"# factor {wc.factor:.12g}{f' = {wc.fraction}' if wc.fraction else ''} "
+            f"({'exact' if wc.exact else 'LOWER BOUND'}), lemma factor {lemma}; replayed {wc.replayed_factor:.12g}",
+            f"# replay: jungle run {p}"]
+    p.write_text("\n".join(head) + "\n" + to_toml(scenario_data(wc)))
+    return p
+
+
+def replay(path: str | Path) -> dict[str, Any]:
+    """Run the scenario file (one iteration) and return its result JSON."""
+    return execute(resolve(load(str(path))), progress=False)
+
+
+def run_worst_case(algorithm: str, n: int, f: int, q: int | None = None, include_self: bool = True,
+                   time_limit: float | None = 60.0, out: str | Path = "worst-case",
+                   check_replay: bool = True) -> dict[str, Any]:
+    """Compute, write the scenario, replay it; the report (what ``--json`` writes)."""
+    t0 = time.perf_counter()
+    wc = worst_case(algorithm, n, f, q=q, include_self=include_self, time_limit=time_limit)
+    seconds = time.perf_counter() - t0
+    path = write_scenario(wc, Path(out) / f"{scenario_data(wc)['scenario']['name']}.toml")
+    report = wc.as_dict()
+    report.update({"scenario_file": str(path), "seconds": seconds})
+    if check_replay:
+        res = replay(path)
+        chk = res["checks"].get("worst_case_replay", {})
+        report["replay"] = {"command": f"jungle run {path}", "measured": chk.get("measured"),
+                            "holds": chk.get("holds"), "trace_digest": res["trace_digest"]}
+    return report
+
+
+def save_json(report: dict[str, Any], path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(report, indent=2) + "\n")
+    return p
