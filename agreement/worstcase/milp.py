@@ -48,7 +48,9 @@ class MilpResult:
     status: str
     config: Configuration | None
     nodes: int
-    windows: tuple[int, int] | None = None
+    selection: dict[int, list[int]] | None = None
+    """For the pushed-up node 0 and pushed-down node 1: the rows of ``config.rows(node)`` the window
+    selects (the realisation's delivery order puts them first, own vector aside)."""
     strict_value: float | None = None
     """The optimum with the same integer choices and the window conditions strict by ``margin``
     (None: no such configuration, the optimum sits on a tie the rule may break otherwise)."""
@@ -67,6 +69,14 @@ class _Model:
 
     def add(self, coeffs: dict[int, float], lo: float = -np.inf, hi: float = np.inf) -> None:
         self.rows.append((coeffs, lo, hi))
+
+
+def _sum(*terms: tuple[int, float]) -> dict[int, float]:
+    """Coefficients of a linear form, adding up the terms on the same variable (windows overlap)."""
+    out: dict[int, float] = {}
+    for v, c in terms:
+        out[v] = out.get(v, 0.0) + c
+    return out
 
 
 def _weights(rule: str, q: int, f: int) -> np.ndarray:
@@ -155,7 +165,8 @@ def _node(M: _Model, x: list[int], rule: str, me: int, up: bool, n: int, f: int,
         if rule == "mda":
             for k in range(f + 1):
                 if k != j:  # range(window j) <= range(window k) when j is chosen
-                    M.add({s[j + m - 1]: 1.0, s[j]: -1.0, s[k + m - 1]: -1.0, s[k]: 1.0, om[j]: big}, hi=big - margin)
+                    M.add(_sum((s[j + m - 1], 1.0), (s[j], -1.0), (s[k + m - 1], -1.0), (s[k], 1.0), (om[j], big)),
+                          hi=big - margin)
         else:  # cva, pivot P = x[me]
             P = x[me]
             if j > 0:
@@ -225,11 +236,11 @@ def solve(rule: str, n: int, f: int, q: int, include_self: bool, time_limit: flo
     M2, x2, up2, down2, c2 = _build(rule, n, f, q, include_self, margin)
     strict = _run(M2, c2, time_limit, fixed=sol) if margin > 0 else None
     if strict is not None and strict.x is not None:
-        cfg, windows = _configuration(strict.x, x2, up2, down2, (0, 1), n, f, q, include_self)
+        cfg, selection = _configuration(strict.x, x2, up2, down2, (0, 1), n, f, q, include_self)
     else:
-        cfg, windows = _configuration(sol, x, up, down, (0, 1), n, f, q, include_self)
+        cfg, selection = _configuration(sol, x, up, down, (0, 1), n, f, q, include_self)
     return MilpResult(value=-float(res.fun), dual_bound=dual, optimal=res.status == 0, status=res.message,
-                      config=cfg, nodes=nodes, windows=windows,
+                      config=cfg, nodes=nodes, selection=selection,
                       strict_value=None if strict is None or strict.x is None else -float(strict.fun))
 
 
@@ -241,24 +252,27 @@ def _configuration(sol, x, up, down, pair, n, f, q, include_self):
     for i in range(h):  # nodes other than 0 and 1: the first honest senders by id, Byzantine copying x_i
         others = [j for j in range(h) if j != i]
         order.append(list(range(h, n)) + others[: q - f - int(include_self)])
-    windows = []
+    selection: dict[int, list[int]] = {}
     for node, (y, s, z, items, om, b) in ((pair[0], up), (pair[1], down)):
         placed = []
         for p in range(q):
             k = max(range(len(items)), key=lambda k: sol[z[p, k]])
             placed.append(items[k])
         j = 0 if om is None else int(np.argmax([sol[o] for o in om]))
-        windows.append(j)
         inside = set(range(j, j + q - f)) if om is not None else set(range(q))
-        ids = []
+        ids, rows, first = [], [], int(include_self)
         for p in sorted(range(q), key=lambda p: (p not in inside, p)):  # window first: ties go our way
             kind, a, _ = placed[p]
-            if kind == "h":
-                if a != node:
-                    ids.append(a)
-            else:
-                ids.append(h + a)
+            if kind == "h" and a == node:
+                if p in inside:
+                    rows.append(0)
+                continue
+            ids.append(a if kind == "h" else h + a)
+            if kind == "b":
                 values[a][node] = float(sol[b[a]])
+            if p in inside:
+                rows.append(first + len(ids) - 1)
         order[node] = ids
+        selection[node] = sorted(rows)
     cfg = Configuration(n=n, f=f, q=q, include_self=include_self, x=xs, order=order, values=values)
-    return cfg, tuple(windows)
+    return cfg, selection

@@ -27,16 +27,18 @@ weights w_p >= 0 (CwTM: 1/(q - 2f) on p = f+1..q-f; median: the middle one or tw
    0 = x_pi(1) <= ... <= x_pi(h) = 1, whose vertices are the 0/1 vectors (m zeros, h - m ones,
    1 <= m <= h - 1). A convex function on a simplex is maximal at a vertex.
 
-Hence the factor is the maximum over m = 1..h-1 of U - L on inputs (0 x m, 1 x (h - m)), the node
-pushed up and the node pushed down each of one of the two kinds (value 0 or 1). Evaluating, for each
-m and each kind, the configuration where one node of that kind is pushed up and every other node
-down realises every such pair (and no configuration exceeds the maximum): 2(h - 1) configurations,
-2h(h - 1) evaluations of the rule, whatever n. Nothing here is a sample: the result is exact, and the configuration returned attains
+Hence the factor is the maximum over m = 1..h-1 of U_a - L_b on inputs (0 x m, 1 x (h - m)), the node
+pushed up (kind a: value 0 or 1) and the node pushed down (kind b) distinct nodes: 4(h - 1)
+evaluations of the rule. The configuration returned pushes one node of kind a up and every other node
+down; no output then leaves [L_b, U_a] (a node c outside would make a better pair), so its spread is
+the factor. Nothing here is a sample: the result is exact, and the configuration returned attains
 it (the Byzantine values are finite, the senders are listed).
 """
 from __future__ import annotations
 
 from typing import Callable
+
+import numpy as np
 
 from agreement.worstcase.model import Configuration, outputs, spread
 
@@ -72,12 +74,26 @@ def exact(rule: Callable, n: int, f: int, q: int, include_self: bool) -> tuple[f
         raise ValueError(f"q = {q} <= 2f = {2 * f}: the rule can output a Byzantine value, the factor is unbounded")
     if q - f - int(include_self) > h - 1:
         raise ValueError(f"q = {q} cannot be gathered from h = {h} honest nodes and f = {f} Byzantine")
-    best: tuple[float, Configuration] | None = None
+    best: tuple[float, int, int] | None = None
+    own = [0.0] if include_self else []
+    k = q - f - int(include_self)
     for m in range(1, h):
-        for up in (0, h - 1):  # a node of each kind (nodes of a kind are exchangeable); the rest go down
-            cfg = configuration(n, f, q, include_self, m, {up})
-            val = spread(outputs(cfg, rule))
-            if best is None or val > best[0]:
-                best = (val, cfg)
+        count = {0.0: m, 1.0: h - m}
+        U, L = {}, {}
+        for v in (0.0, 1.0):  # a node of each kind (nodes of a kind are exchangeable)
+            others = sorted([0.0] * (m - (v == 0.0)) + [1.0] * (h - m - (v == 1.0)))
+            U[v] = _out(rule, [v] * len(own) + others[len(others) - k:] + [1.0] * f, f, v)
+            L[v] = _out(rule, [v] * len(own) + others[:k] + [0.0] * f, f, v)
+        for a in (0.0, 1.0):
+            for b in (0.0, 1.0):
+                if count[a] >= 1 and count[b] >= 1 and (a != b or count[a] >= 2):
+                    if best is None or U[a] - L[b] > best[0]:
+                        best = (U[a] - L[b], m, 0 if a == 0.0 else h - 1)
     assert best is not None
-    return best
+    _, m, up = best
+    cfg = configuration(n, f, q, include_self, m, {up})
+    return spread(outputs(cfg, rule)), cfg
+
+
+def _out(rule: Callable, values: list[float], f: int, own: float) -> float:
+    return float(rule(np.asarray(values, dtype=np.float64)[:, None], f, np.array([own]))[0])
