@@ -276,3 +276,28 @@ def _configuration(sol, x, up, down, pair, n, f, q, include_self):
         selection[node] = sorted(rows)
     cfg = Configuration(n=n, f=f, q=q, include_self=include_self, x=xs, order=order, values=values)
     return cfg, selection
+
+
+def realise(rule: str, n: int, f: int, q: int, include_self: bool, placed: dict[int, tuple[list, int]],
+            margin: float = 1e-9, time_limit: float | None = 60.0) -> tuple[Configuration, dict, float] | None:
+    """Realise a combinatorial choice found elsewhere (:mod:`agreement.worstcase.search`): for the
+    pushed-up node 0 and pushed-down node 1, ``placed[node] = (items in sorted order, window start)``
+    with items ``("h", honest id)`` or ``("b", t)`` (Byzantine values sorted by t). With those
+    positions and windows fixed and the window conditions strict by ``margin``, the LP over x and the
+    Byzantine values maximises y_0 - y_1. Returns (configuration, selection, LP value), or None when
+    the choice is not strictly realisable (or breaks the symmetry conventions: honest nodes 2..h-1
+    sorted, equal values in id order)."""
+    M, x, up, down, c = _build(rule, n, f, q, include_self, margin)
+    fixed = np.zeros(len(M.lo))
+    for node, (y, s, z, items, om, b) in ((0, up), (1, down)):
+        seq, j = placed[node]
+        index = {(kind, a): k for k, (kind, a, _) in enumerate(items)}
+        for p, item in enumerate(seq):
+            fixed[z[p, index[item]]] = 1.0
+        if om is not None:
+            fixed[om[j]] = 1.0
+    res = _run(M, c, time_limit, fixed=fixed)
+    if res.x is None:
+        return None
+    cfg, selection = _configuration(res.x, x, up, down, (0, 1), n, f, q, include_self)
+    return cfg, selection, -float(res.fun)

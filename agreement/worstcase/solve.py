@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from agreement.rules import get_rule
-from agreement.worstcase import milp, orderstat
+from agreement.worstcase import milp, orderstat, search
 from agreement.worstcase.lemma import LemmaFactor, lemma_factor
 from agreement.worstcase.model import Configuration, factor
 
@@ -120,16 +120,40 @@ def worst_case(algorithm: str, n: int, f: int, q: int | None = None, include_sel
         return WorstCase(algorithm, rule, n, f, q, include_self, val, True,
                          "order statistics: inputs at 0/1, Byzantine values at the honest extremes (exact, "
                          "agreement.worstcase.orderstat)", lem, cfg, val, True, val, str(fr) if fr else None)
-    res = milp.solve(rule, n, f, q, include_self, time_limit=time_limit)
-    if res.config is None:
-        raise ValueError(f"worst-case: the MILP found no configuration within the time limit ({res.status})")
-    cfg, replay = res.config, factor(res.config, fn)
-    closure = _closure_value(cfg, res.selection, rule)
-    realised = (closure is not None and abs(float(closure) - res.value) <= SOLVER_TOL
-                and replay >= float(closure) - SOLVER_TOL)
-    value = float(closure) if realised else replay
-    upper = [b for b in (res.dual_bound if math.isfinite(res.dual_bound) else None, lem.factor) if b is not None]
+    return _window_rule(algorithm, rule, n, f, q, include_self, lem, time_limit)
+
+
+def _window_rule(algorithm: str, rule: str, n: int, f: int, q: int, include_self: bool, lem: LemmaFactor,
+                 time_limit: float | None) -> WorstCase:
+    """MDA, CVA: the structured search, then (unless the search already meets the lemma's bound) the
+    MILP; the best realised value, exact when it meets a proven upper bound."""
+    fn = get_rule(rule)
+    found: list[tuple[float, Fraction | None, Configuration, float, str]] = []
+
+    def consider(cfg: Configuration, selection, source: str) -> None:
+        replay = factor(cfg, fn)
+        closure = _closure_value(cfg, selection, rule)
+        if closure is not None and replay >= float(closure) - SOLVER_TOL:
+            found.append((float(closure), closure, cfg, replay, source))
+        else:
+            found.append((replay, None, cfg, replay, source))
+
+    for cfg, sel in search.lower_bounds(rule, n, f, q, include_self,
+                                        lambda placed: milp.realise(rule, n, f, q, include_self, placed)):
+        consider(cfg, sel, "structured search")
+    best = max(found, key=lambda t: t[0], default=None)
+    res = None
+    if best is None or best[1] is None or lem.factor is None or best[0] < lem.factor - SOLVER_TOL:
+        res = milp.solve(rule, n, f, q, include_self, time_limit=time_limit)
+        if res.config is not None:
+            consider(res.config, res.selection, "MILP")
+    if not found:
+        raise ValueError(f"worst-case: no configuration found within the time limit ({res.status if res else ''})")
+    value, closure, cfg, replay, source = max(found, key=lambda t: t[0])
+    upper = [b for b in (res.dual_bound if res is not None and math.isfinite(res.dual_bound) else None, lem.factor)
+             if b is not None]
     ub = min(upper) if upper else None
+    realised = closure is not None
     exact = realised and ub is not None and value >= ub - SOLVER_TOL
     attained, snapped = False, _snap(cfg)
     if snapped is not None:
@@ -138,22 +162,26 @@ def worst_case(algorithm: str, n: int, f: int, q: int | None = None, include_sel
             cfg, replay, attained = snapped, v, True
     attained = attained or abs(replay - value) <= 1e-12 * max(1.0, abs(value))
     notes = []
-    if exact and not res.optimal:
-        notes.append("the MILP stopped at its time limit, but its value reaches the lemma's upper bound")
-    if not realised:
+    if exact and (res is None or not res.optimal):
+        notes.append("the value found reaches the lemma's upper bound" + ("" if res is None else
+                                                                          " (the MILP stopped at its time limit)"))
+    if res is not None and res.config is not None and closure is None:
         notes.append(f"the MILP's optimum {res.value:.9g} was not realised by the rule (a tie it breaks otherwise); "
                      f"the configuration found gives {replay:.9g}")
-    elif not attained:
+    if realised and not attained:
         notes.append(f"a supremum, not attained: the configuration approaches it (replayed factor {replay:.12g})")
     if not exact:
         notes.append(f"LOWER BOUND: optimality not proven within {time_limit} s; proven upper bound "
                      f"{'none' if ub is None else f'{ub:.9g}'}")
-    fr = closure if realised else None
-    method = (f"MILP (HiGHS via scipy, mip_rel_gap 0, {res.nodes} nodes, "
-              f"{'optimal' if res.optimal else 'time limit'}; dual bound {res.dual_bound:.9g}; optimality up to "
-              f"HiGHS's tolerances, values compared within {SOLVER_TOL:g}); value computed exactly in rationals")
-    return WorstCase(algorithm, rule, n, f, q, include_self, value, exact, method, lem, cfg, replay, attained,
-                     value if exact else ub, str(fr) if fr is not None else None, notes)
+    parts = [f"best configuration from the {source}" + (" (structured search over 2- and 3-level inputs, realised "
+                                                        "by the MILP's LP; then the MILP)" if res is not None else
+                                                        " over 2- and 3-level inputs, realised by the MILP's LP")]
+    if res is not None:
+        parts.append(f"MILP: HiGHS via scipy, mip_rel_gap 0, {res.nodes} nodes, "
+                     f"{'optimal' if res.optimal else 'time limit'}, dual bound {res.dual_bound:.9g}")
+    parts.append(f"values exact in rationals; solver values compared within {SOLVER_TOL:g}")
+    return WorstCase(algorithm, rule, n, f, q, include_self, value, exact, "; ".join(parts), lem, cfg, replay,
+                     attained, value if exact else ub, str(closure) if closure is not None else None, notes)
 
 
 def _closure_value(cfg: Configuration, selection: dict[int, list[int]] | None, rule: str) -> Fraction | None:

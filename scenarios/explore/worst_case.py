@@ -9,7 +9,10 @@ D2(after)/D2(before) with the factor. ``jungle run FILE`` replays it.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -58,12 +61,32 @@ def replay(path: str | Path) -> dict[str, Any]:
     return execute(resolve(load(str(path))), progress=False)
 
 
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence file descriptor 1 (HiGHS's C++ code prints solver chatter there, past Python's sys.stdout)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real descriptor (e.g. captured by a test runner): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def run_worst_case(algorithm: str, n: int, f: int, q: int | None = None, include_self: bool = True,
                    time_limit: float | None = 60.0, out: str | Path = "worst-case",
                    check_replay: bool = True) -> dict[str, Any]:
     """Compute, write the scenario, replay it; the report (what ``--json`` writes)."""
     t0 = time.perf_counter()
-    wc = worst_case(algorithm, n, f, q=q, include_self=include_self, time_limit=time_limit)
+    with quiet_stdout():
+        wc = worst_case(algorithm, n, f, q=q, include_self=include_self, time_limit=time_limit)
     seconds = time.perf_counter() - t0
     path = write_scenario(wc, Path(out) / f"{scenario_data(wc)['scenario']['name']}.toml")
     report = wc.as_dict()
