@@ -211,3 +211,23 @@ def test_one_step_factor_for_thresholds():
     assert row["factor"] == pytest.approx(0.8) and row["exact"] and row["lemma_factor"] == pytest.approx(0.9)
     assert one_step_factor("broadcast", 4, 1)["factor"] is None
     assert set(ORDER_STATISTIC_RULES) <= {"cwtm", "cwmed", "median", "trimmed_middle"}
+
+
+@needs_scipy
+@pytest.mark.parametrize("rule,n,f", [("mda", 7, 1), ("mda", 9, 1), ("mda", 11, 2), ("mda", 13, 2),
+                                      ("cva", 8, 1), ("cva", 11, 2), ("cva", 15, 2)])
+def test_window_rules_meet_their_lemma_where_it_applies(rule, n, f):
+    """The structured search reaches the proven bound (so the factor is exact and the lemma tight)."""
+    wc = worst_case(rule, n, f, time_limit=30)
+    lem = lemma_factor(rule, n, f, n - f)
+    assert wc.exact and wc.factor == pytest.approx(lem.factor, abs=1e-12)
+    assert wc.replayed_factor == pytest.approx(wc.factor, abs=1e-6) and wc.replayed_factor <= wc.factor + 1e-12
+
+
+@needs_scipy
+def test_mda_supremum_replays_in_the_simulator(tmp_path):
+    """MDA at n = 6f - 1 = 11 (f = 2): one iteration EXPANDS the spread by 8/7 (Lemma 12's factor,
+    here tight); a supremum the strict configuration approaches within 1e-6."""
+    rep = run_worst_case("mda", 11, 2, out=tmp_path, time_limit=30)
+    assert rep["exact"] and rep["fraction"] == "8/7"
+    assert rep["replay"]["holds"] and rep["replay"]["measured"] == pytest.approx(8 / 7, abs=1e-6)

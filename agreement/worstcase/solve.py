@@ -5,13 +5,19 @@ Methods (each result says which one ran and whether its number is exact):
 - order-statistic rules (cwtm = ICwTM, cwmed/median, trimmed_middle): the finite search of
   :mod:`agreement.worstcase.orderstat`, exact by the proof in its docstring (inputs at 0/1, Byzantine
   values at the honest extremes); the configuration attains the factor.
-- MDA and CVA: the MILP of :mod:`agreement.worstcase.milp` (needs scipy). The factor is a supremum
-  over configurations; it is reported as ``exact`` when HiGHS proves the optimum (relative gap 0)
-  or the value reaches a proven upper bound (the lemma's factor), AND the optimum is realised: with
-  the same choices and the selections made strict by 1e-9 the real rule reaches it within 1e-6
-  (so the supremum is approached; ``attained`` says whether a configuration reaches it exactly, ties
-  resolved by the delivery order). Otherwise the result is a LOWER BOUND (``exact`` false) from the
-  best configuration found, with HiGHS's dual bound and the lemma's factor as ``upper_bound``.
+- MDA and CVA (:func:`_window_rule`): first the structured search of
+  :mod:`agreement.worstcase.search` (2- and 3-level inputs, scored exactly in integers), each
+  candidate realised by the MILP's LP with its combinatorial choices fixed and the selections made
+  strict by 1e-9; then, unless a realised value already meets the lemma's factor, the MILP of
+  :mod:`agreement.worstcase.milp` (needs scipy) within ``time_limit``. A configuration counts at the
+  value of its CLOSURE (:func:`_closure_value`: the selected windows' means, in exact rationals, after
+  checking in exact arithmetic that the windows are valid selections at the tie point) when its
+  strict realisation replays within 1e-5 of it: the supremum is then at least that value (approached
+  by the strict configurations; ``attained`` says whether a configuration reaches it exactly, ties
+  resolved by the delivery order). The result is ``exact`` when that value meets a proven upper
+  bound: HiGHS's dual bound (mip_rel_gap 0, compared within 1e-5, its tolerance) or the lemma's
+  factor (Lemma 12 eq. 133 for MDA, the derived factor of ``theory/cva.py`` for CVA). Otherwise it is
+  a LOWER BOUND, with ``upper_bound`` the best proven one.
 """
 from __future__ import annotations
 

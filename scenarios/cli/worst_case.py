@@ -1,14 +1,21 @@
 """``jungle worst-case ALGORITHM --n N --f F [--q Q] [--include-self BOOL] [--json PATH] [--out DIR]
-[--time-limit S] [--no-replay]``: the exact worst-case factor of ONE iteration in d = 1, beside the
-paper's lemma factor, with a scenario file that replays the worst configuration
-(see :mod:`agreement.worstcase` and :mod:`scenarios.explore.worst_case`)."""
+[--time-limit S] [--no-replay] [--markdown PATH]``: the exact worst-case factor of ONE iteration in
+d = 1, beside the paper's lemma factor, with a scenario file that replays the worst configuration
+(see :mod:`agreement.worstcase` and :mod:`scenarios.explore.worst_case`).
+
+ALGORITHM, ``--n`` and ``--f`` also take lists (``icwtm,mda``, ``5,6,9-11``): every combination is
+computed (q its default) and a table printed; ``--json`` then writes the list of reports and
+``--markdown`` the table."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
+from rich.table import Table
 
 from agreement.worstcase import SUPPORTED
 from scenarios.errors import ScenarioError
-from scenarios.explore.worst_case import run_worst_case, save_json
+from scenarios.explore.worst_case import cases, markdown, run_worst_case, save_json
 
 _TRUE = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
@@ -20,12 +27,23 @@ def _bool(text: str) -> bool:
         raise ScenarioError(f"--include-self: expected true or false, got {text!r}") from None
 
 
+def _ints(text: str, what: str) -> list[int]:
+    out = []
+    try:
+        for part in text.split(","):
+            a, _, b = part.strip().partition("-")
+            out += list(range(int(a), int(b) + 1)) if b else [int(a)]
+    except ValueError:
+        raise ScenarioError(f"{what}: expected integers such as 5 or 5,6,9-11, got {text!r}") from None
+    return out
+
+
 def register(sub) -> None:
     sp = sub.add_parser("worst-case", help="exact worst-case contraction factor of one iteration (d = 1), "
                         "with a scenario that replays it")
-    sp.add_argument("algorithm", help=f"one of: {', '.join(SUPPORTED)}")
-    sp.add_argument("--n", type=int, required=True)
-    sp.add_argument("--f", type=int, required=True)
+    sp.add_argument("algorithm", help=f"one of: {', '.join(SUPPORTED)} (or a comma-separated list)")
+    sp.add_argument("--n", required=True, help="n, or a list such as 5,6,9-11")
+    sp.add_argument("--f", required=True, help="f, or a list")
     sp.add_argument("--q", type=int, default=None, help="messages gathered per iteration (default n - f with the "
                     "own vector counted, n - f - 1 without)")
     sp.add_argument("--include-self", type=_bool, default=True, metavar="BOOL",
@@ -35,6 +53,7 @@ def register(sub) -> None:
     sp.add_argument("--time-limit", type=float, default=60.0,
                     help="seconds for the MILP (MDA, CVA; default 60): past it the result is a labelled lower bound")
     sp.add_argument("--no-replay", action="store_true", help="do not replay the scenario in the simulator")
+    sp.add_argument("--markdown", metavar="PATH", default=None, help="with lists: write the table as markdown")
     sp.set_defaults(func=cmd_worst_case)
 
 
@@ -42,14 +61,48 @@ def _fmt(v) -> str:
     return "-" if v is None else f"{v:.6g}"
 
 
-def cmd_worst_case(args) -> int:
+def _run(args, alg: str, n: int, f: int) -> dict:
     try:
-        rep = run_worst_case(args.algorithm, args.n, args.f, q=args.q, include_self=args.include_self,
-                             time_limit=args.time_limit, out=args.out, check_replay=not args.no_replay)
+        return run_worst_case(alg, n, f, q=args.q, include_self=args.include_self, time_limit=args.time_limit,
+                              out=args.out, check_replay=not args.no_replay)
     except ImportError as exc:
-        raise ScenarioError(f"{args.algorithm}: the MILP needs scipy ({exc}); pip install scipy") from None
+        raise ScenarioError(f"{alg}: the MILP needs scipy ({exc}); pip install scipy") from None
     except ValueError as exc:
         raise ScenarioError(str(exc)) from None
+
+
+def cmd_worst_case(args) -> int:
+    algs = [a.strip() for a in args.algorithm.split(",") if a.strip()]
+    ns, fs = _ints(args.n, "--n"), _ints(args.f, "--f")
+    if len(algs) == 1 and len(ns) == 1 and len(fs) == 1:
+        return _single(args, _run(args, algs[0], ns[0], fs[0]))
+    if args.q is not None:
+        raise ScenarioError("--q: give one (algorithm, n, f) with --q, or leave q to its default for a table")
+    con = Console(highlight=False, soft_wrap=True)
+    rows = []
+    for alg, f, n in cases(algs, fs, ns, args.include_self):
+        rows.append(_run(args, alg, n, f))
+    t = Table(title=f"worst case of one iteration (d = 1, own vector {'counted' if args.include_self else 'not counted'})")
+    for col in ("algorithm", "n", "f", "q", "factor", "exact", "upper bound", "lemma factor", "s", "replay"):
+        t.add_column(col)
+    for r in rows:
+        frac = f" = {r['fraction']}" if r.get("fraction") and "/" in r["fraction"] else ""
+        rp = r.get("replay", {})
+        t.add_row(r["algorithm"], str(r["n"]), str(r["f"]), str(r["q"]), f"{r['factor']:.6g}{frac}",
+                  "yes" if r["exact"] else "LOWER BOUND", _fmt(r["upper_bound"]), _fmt(r["lemma_factor"]),
+                  f"{r['seconds']:.1f}", "-" if not rp else ("ok" if rp["holds"] else "FAILS"))
+    con.print(t)
+    if args.json:
+        con.print(f"json: {save_json(rows, args.json)}")
+    if args.markdown:
+        p = Path(args.markdown)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(markdown(rows))
+        con.print(f"markdown: {p}")
+    return 0
+
+
+def _single(args, rep: dict) -> int:
     con = Console(highlight=False, soft_wrap=True)
     lem = rep["lemma"]
     con.print(f"[bold]worst case of one iteration[/]: {rep['algorithm']} (rule {rep['rule']}), n = {rep['n']}, "

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agreement.worstcase import WorstCase, worst_case
+from agreement.worstcase import WorstCase, default_q, one_step_factor, worst_case
 from scenarios.explore.shrink import to_toml
 from scenarios.run.execute import execute
 from scenarios.spec.files import load
@@ -104,3 +104,39 @@ def save_json(report: dict[str, Any], path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(json.dumps(report, indent=2) + "\n")
     return p
+
+
+def one_step_column(algorithm: str, n: int, f: int, include_self: bool = True, time_limit: float | None = 30.0
+                    ) -> dict[str, Any]:
+    """What ``jungle thresholds`` shows in its one-step column for (algorithm, n, f), q = its default:
+    ``{"factor", "fraction", "exact", "upper_bound", "lemma_factor", "method"}`` (``factor`` None with
+    a ``reason`` when there is none). Exact and instant for ICwTM; MDA/CVA take up to ``time_limit``
+    seconds where the lemma does not settle them (then possibly a labelled lower bound)."""
+    with quiet_stdout():
+        return one_step_factor(algorithm, n, f, include_self=include_self, time_limit=time_limit)
+
+
+def cases(algorithms: list[str], fs: list[int], ns: list[int] | None, include_self: bool) -> list[tuple[str, int, int]]:
+    """(algorithm, f, n) for every n given (default 3f + 1 .. 4f + 4) with 2f < q (default q)."""
+    out = []
+    for alg in algorithms:
+        for f in fs:
+            for n in ns or range(3 * f + 1, 4 * f + 5):
+                if n - f >= 2 and default_q(n, f, include_self) > 2 * f:
+                    out.append((alg, f, n))
+    return out
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The factors table (one row per report of :func:`run_worst_case`)."""
+    head = ("| algorithm | n | f | q | factor | exact | upper bound | lemma factor | attained | seconds | scenario |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    for r in rows:
+        frac = f" = {r['fraction']}" if r.get("fraction") and "/" in r["fraction"] else ""
+        lem = "n/a" if r["lemma_factor"] is None else f"{r['lemma_factor']:.4g}"
+        ub = "-" if r["upper_bound"] is None else f"{r['upper_bound']:.4g}"
+        lines.append(f"| {r['algorithm']} | {r['n']} | {r['f']} | {r['q']} | {r['factor']:.4g}{frac} | "
+                     f"{'yes' if r['exact'] else 'LOWER BOUND'} | {ub} | {lem} | {'yes' if r['attained'] else 'sup'} | "
+                     f"{r['seconds']:.2f} | `{Path(r['scenario_file']).name}` |")
+    return "\n".join(lines) + "\n"
