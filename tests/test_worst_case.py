@@ -231,3 +231,13 @@ def test_mda_supremum_replays_in_the_simulator(tmp_path):
     rep = run_worst_case("mda", 11, 2, out=tmp_path, time_limit=30)
     assert rep["exact"] and rep["fraction"] == "8/7"
     assert rep["replay"]["holds"] and rep["replay"]["measured"] == pytest.approx(8 / 7, abs=1e-6)
+
+
+def test_cli_table_mode(tmp_path, capsys):
+    out, md = tmp_path / "t.json", tmp_path / "t.md"
+    assert main(["worst-case", "icwtm,median", "--f", "1", "--n", "5-6", "--no-replay", "--out", str(tmp_path),
+                 "--json", str(out), "--markdown", str(md)]) == 0
+    rows = json.loads(out.read_text())
+    assert [(r["algorithm"], r["n"], r["factor"]) for r in rows] == [
+        ("icwtm", 5, 1.0), ("icwtm", 6, pytest.approx(2 / 3)), ("median", 5, 1.0), ("median", 6, 1.0)]
+    assert md.read_text().count("\n") == 6 and "2/3" in md.read_text()

@@ -23,8 +23,10 @@ itself iff ``include_self``, or a Byzantine value, each exactly once: gathering 
 values loses nothing, they can copy the honest value they displace) at each position (big-M links),
 and a one-hot window. The objective is y_0 - y_1. Closed inequalities give the supremum over the
 closure of each combinatorial type; :func:`solve` turns the optimum into a :class:`Configuration`
-whose delivery order makes ties go the adversary's way, and the caller replays it with the real
-rule (exactness is claimed only when the replay reaches the MILP's optimum).
+(with the same choices fixed and the window conditions strict by a margin, and a delivery order that
+puts the selected values first), and :mod:`agreement.worstcase.solve` replays it with the real rule
+and checks its value in exact arithmetic before calling anything exact. :func:`realise` does the
+same for choices found by :mod:`agreement.worstcase.search`.
 """
 from __future__ import annotations
 
