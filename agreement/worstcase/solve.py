@@ -175,7 +175,8 @@ def _window_rule(algorithm: str, rule: str, n: int, f: int, q: int, include_self
         notes.append(f"the MILP's optimum {res.value:.9g} was not realised by the rule (a tie it breaks otherwise); "
                      f"the configuration found gives {replay:.9g}")
     if realised and not attained:
-        notes.append(f"a supremum, not attained: the configuration approaches it (replayed factor {replay:.12g})")
+        notes.append(f"a supremum: the configuration found approaches it (replayed factor {replay:.12g}); none found "
+                     "attains it exactly (the rule breaks the tie at the limit the other way)")
     if not exact:
         notes.append(f"LOWER BOUND: optimality not proven within {time_limit} s; proven upper bound "
                      f"{'none' if ub is None else f'{ub:.9g}'}")

@@ -110,7 +110,7 @@ def _single(args, rep: dict) -> int:
     frac = f" = {rep['fraction']}" if rep["fraction"] and "/" in rep["fraction"] else ""
     con.print(f"  factor        {rep['factor']:.6g}{frac}  "
               f"{'EXACT' if rep['exact'] else 'LOWER BOUND (upper bound ' + _fmt(rep['upper_bound']) + ')'}"
-              f"{'' if rep['attained'] else ', a supremum approached but not attained'}")
+              f"{'' if rep['attained'] else ', a supremum (the configuration approaches it)'}")
     if lem["factor"] is None:
         con.print(f"  lemma factor  {lem['note']} [{lem['source']}]")
     else:
