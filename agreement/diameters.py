@@ -45,8 +45,3 @@ def dcw(x: np.ndarray) -> np.ndarray:
 def dcw2(x: np.ndarray) -> float:
     """Coordinate-wise l2 diameter Dcw2(x) = ||Dcw(x)||_2 (section 3.1)."""
     return float(np.linalg.norm(dcw(x)))
-
-
-def averaging_error(x_t: np.ndarray, x_0: np.ndarray) -> float:
-    """|| mean(x_t) - mean(x_0) ||_2, the left side of C-averaging (Definition 3, eq. 21)."""
-    return float(np.linalg.norm(np.mean(x_t, axis=0) - np.mean(x_0, axis=0)))

@@ -8,6 +8,10 @@ Round t = 1..T at node j:
 and the output is theta_* for * in [T] drawn with a seed every honest node shares (lines 10-11,
 Remark 2), or the last iterate theta_{T+1} when asked (Remark 1).
 
+Momentum (``momentum`` beta in [0, 1), default 0 = Algorithm 1 as above): local Polyak momentum as in
+the NNM paper's D-SHB (Algorithm 3, eq. 3): m_t = beta m_{t-1} + (1 - beta) g_t with m_0 = 0, and the
+node agrees on its momentum, gamma_t = AVG_{tau_t}(m_t), instead of its raw gradient (line 6).
+
 Every (round t, phase) runs its own AVG sub-machine with its own ``instance`` id
 (:func:`instance_of`), so that messages of different phases never mix. Messages of a later instance
 are buffered until this node reaches it; earlier ones are dropped as stale.
@@ -117,12 +121,13 @@ class LearnMachine:
     ``output_index`` is * in [1, T] (shared by all honest nodes) for ``output = "random"``.
 
     Callbacks (optional, for measurements): ``on_theta(node, t, theta_t)`` for t = 1..T+1 and
-    ``on_grad(node, t, g_t, gamma_t)``.
+    ``on_grad(node, t, g_t, gamma_t)`` with g_t the vector the node agreed on (its momentum m_t when
+    ``momentum`` > 0).
     """
 
     def __init__(self, node: int, theta1: np.ndarray, grad_fn: Callable[[np.ndarray, int], np.ndarray], *,
                  T: int, eta: float, avg: AvgBuilder, iterations: Callable[[int, int], int],
-                 output: str = "last", output_index: int | None = None,
+                 output: str = "last", output_index: int | None = None, momentum: float = 0.0,
                  on_theta: Callable[[int, int, np.ndarray], None] | None = None,
                  on_grad: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None):
         if T < 1:
@@ -131,7 +136,12 @@ class LearnMachine:
             raise ValueError("output must be 'random' or 'last'")
         if output == "random" and not (output_index is not None and 1 <= output_index <= T):
             raise ValueError("output = 'random' needs output_index in [1, T]")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError("momentum must be in [0, 1)")
         self.node, self.grad_fn, self.T, self.eta = node, grad_fn, T, float(eta)
+        self.momentum = float(momentum)
+        self.m: np.ndarray | None = None
+        """The local momentum m_{t} (D-SHB, eq. 3); None until the first gradient or without momentum."""
         self.avg, self.iterations = avg, iterations
         self.output, self.output_index = output, output_index
         self.on_theta, self.on_grad = on_theta, on_grad
@@ -211,7 +221,12 @@ class LearnMachine:
             step.send.extend(sub_step.send)
 
     def _gradient(self) -> np.ndarray:
-        self.g = np.asarray(self.grad_fn(self.theta, self.t), dtype=np.float64)
+        g = np.asarray(self.grad_fn(self.theta, self.t), dtype=np.float64)
+        if self.momentum:
+            beta = self.momentum
+            self.m = (1.0 - beta) * g if self.m is None else beta * self.m + (1.0 - beta) * g   # eq. 3, m_0 = 0
+            g = self.m
+        self.g = g
         return self.g
 
     def _begin_gradient_phase(self, step: Step) -> None:

@@ -96,7 +96,8 @@ def rules_table(example: dict[str, int] = KAPPA_EXAMPLE) -> str:
         k = kf(q, f) if kf else None
         after = 8 * f / (q - f) * (k + 1) if k is not None else None
         lines.append(f"| {label} | {formula} | {_fmt(k)} | {_fmt(after)} | {cost_of(fn)} |")
-    pre_kappa = {"nnm": "8f/(q-f) (kappa+1) (Lemma 1)", "nnm-own": "not given (own pivot: Lemma 4 with mu = own)"}
+    pre_kappa = {"nnm": "8f/(q-f) (kappa+1) (Lemma 1)", "nnm-own": "not given (own pivot: Lemma 4 with mu = own)",
+                 "bucketing": "in expectation over the permutation only (section 10, Observations 1-2)"}
     for pre, wrap in sorted(PRE_AGGREGATIONS.items()):
         lines.append(f"| {pre}+RULE (pre-aggregation) | {pre_kappa.get(pre, 'not given')} | - | - | {cost_of(wrap(RULES['mean']))} |")
     return "\n".join(lines)

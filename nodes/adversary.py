@@ -20,18 +20,35 @@ garbage, replays, forgeries); an empty list is silence. ``slots`` says which (By
 receiver) pairs get a chance to send in a new (instance, round); by default every pair. The
 attack reads ``self.adv``: ``seen(instance, round_)`` (honest vectors of that round sent so far, by
 sender), ``latest[r]`` (the last vector honest node r sent), ``honest``, ``byzantine``, ``n``, ``f``,
-``q``, ``d``, ``rng`` (its own seeded stream), ``params`` (the scenario's ``[adversary]`` table).
+``q``, ``d``, ``rng`` (its own seeded stream), ``params`` (its typed parameters: the scenario's
+``[adversary]`` keys it declares in a nested ``Params`` model, :class:`net.params.PluginParams`, with
+their defaults) and ``context`` (a read-only :class:`nodes.context.AttackContext`)::
+
+    class Shift(Attack):
+        name = "shift"
+
+        class Params(PluginParams):
+            shift: float = 1.0      # [adversary] shift = 2.5
+
+        def write(self, b, r, instance, round_):
+            return [self.vec(b, instance, round_, np.full(self.adv.d, self.adv.params.shift))]
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
+import trio
 
 from agreement.messages import Envelope
 from net import wire
 from net.keys import Signer
 from net.network import Network
+from net.params import PluginParams, params_of
+from nodes.context import AttackContext
+
+SEEN_WINDOW = 2
+"""Rounds per instance of honest vectors the adversary keeps by default (``seen``)."""
 
 
 class Attack:
@@ -42,6 +59,8 @@ class Attack:
     """How many recent rounds per instance the adversary keeps in ``seen`` (default 2)."""
     kind = "VEC"
     """The envelope kind of the protocol under attack (``VEC`` for "iterate a rule")."""
+    Params = PluginParams
+    """The attack's parameters (``[adversary]`` keys); none by default."""
 
     def bind(self, adv: "Adversary") -> None:
         self.adv = adv
@@ -59,22 +78,24 @@ class Attack:
 
 class Adversary:
     def __init__(self, attack: Attack, *, n: int, f: int, q: int, d: int, honest: list[int], byzantine: list[int],
-                 signers: dict[int, Signer], rng: np.random.Generator, params: dict[str, Any] | None = None,
-                 protocol: dict[str, Any] | None = None):
+                 signers: dict[int, Signer], rng: np.random.Generator,
+                 params: PluginParams | Mapping[str, Any] | None = None, context: AttackContext | None = None,
+                 seen_window: int | None = None):
         self.attack = attack
         self.n, self.f, self.q, self.d = n, f, q, d
         self.honest, self.byzantine = list(honest), list(byzantine)
         self.signers = signers
         self.rng = rng
-        self.params = dict(params or {})
-        self.protocol = dict(protocol or {})
+        self.params = params_of(type(attack), params)
+        """The attack's typed parameters (``type(attack).Params``)."""
+        self.context = context if context is not None else AttackContext()
         self._seen: dict[tuple[int, int], dict[int, np.ndarray]] = {}
         self.latest: dict[int, np.ndarray] = {}
         self.history: list[tuple[int, Envelope, bytes]] = []
         """Every honest message observed: (sender, envelope, signed bytes), for replays."""
         self.keep_history = False
-        self.seen_window = int(self.params.get("seen_window", getattr(attack, "seen_window", None) or 2))
-        """How many recent rounds per instance ``seen`` keeps (param ``seen_window``)."""
+        self.seen_window = int(seen_window or getattr(attack, "seen_window", None) or SEEN_WINDOW)
+        """How many recent rounds per instance ``seen`` keeps (``adversary.seen_window``)."""
         self._newest: dict[int, int] = {}
         self._signed: dict[bytes, bytes] = {}
         self._signed_bytes = 0
@@ -109,10 +130,6 @@ class Adversary:
 
     def seen(self, instance: int, round_: int) -> dict[int, np.ndarray]:
         return self._seen.get((instance, round_), {})
-
-    def seen_matrix(self, instance: int, round_: int) -> np.ndarray | None:
-        s = self.seen(instance, round_)
-        return np.stack(list(s.values())) if s else None
 
     # -- what the network asks -----------------------------------------------------------------
     def slots(self, instance: int, round_: int) -> list[tuple[int, int]]:
@@ -151,8 +168,11 @@ class ByzantineNode:
         for data in self.adversary.write(self.node, slot.receiver, slot.instance, slot.round):
             self.net.byzantine_emit(data)
 
-    async def run(self) -> None:
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """The node's task: open its inbox, report started (``nursery.start``), then handle one item
+        per delivery. It parks in the inbox before its first checkpoint, so a started node is ready."""
         inbox = self.net.open_inbox(self.node)
+        task_status.started()
         async for slot in inbox:
             self.handle(slot)
             self.net.settled()

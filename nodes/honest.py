@@ -1,6 +1,8 @@
 """The honest node: a thin trio task that drives a sans-IO protocol machine over the network."""
 from __future__ import annotations
 
+import trio
+
 from agreement.messages import Step
 from net import wire
 from net.keys import Signer
@@ -40,8 +42,11 @@ class HonestNode:
             instance, below = self._stale_below()
             self.net.prune_stale(self.node, instance, below)
 
-    async def run(self) -> None:
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """The node's task: open its inbox, report started (``nursery.start``), then handle one item
+        per delivery. It parks in the inbox before its first checkpoint, so a started node is ready."""
         inbox = self.net.open_inbox(self.node)
+        task_status.started()
         async for item in inbox:
             self.handle(item)
             self.net.settled()

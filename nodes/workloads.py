@@ -12,7 +12,12 @@ estimates whose noise shrinks (sigma_t -> 0), and evaluation. numpy only.
 Every workload has ``h`` honest shards (0..h-1) and may have extra shards for the Byzantine nodes
 (the label-flipping attack computes honest-looking gradients on its own shard with labels 9 - l).
 Gradient estimates with ``batch = "growing"`` use batch size min(m_j, ceil(batch0 * t)) drawn without
-replacement: the noise vanishes once the batch is the whole shard. ``batch = "full"`` is exact.
+replacement: the noise vanishes once the batch is the whole shard. ``batch = "fixed"`` uses
+min(m_j, batch0) samples every round (the NNM paper's D-SHB, b = 25): the noise does not vanish
+(quadratic: constant std ``noise``). ``batch = "full"`` is exact.
+
+More workloads: :mod:`nodes.workloads_mlp` (an MLP, and softmax regression on MNIST), on the datasets
+of :mod:`nodes.datasets`.
 """
 from __future__ import annotations
 
@@ -53,9 +58,23 @@ class Workload:
     L: float
 
     def __init__(self, batch: str = "full", batch0: float = 8.0):
-        if batch not in ("full", "growing"):
-            raise ValueError(f"batch must be 'full' or 'growing', got {batch!r}")
+        if batch not in ("full", "growing", "fixed"):
+            raise ValueError(f"batch must be 'full', 'growing' or 'fixed', got {batch!r}")
         self.batch, self.batch0 = batch, float(batch0)
+
+    def batch_size(self, m: int, t: int) -> int:
+        """Samples of round t's batch out of m: m ("full"), min(m, ceil(batch0 t)) ("growing"),
+        min(m, max(1, floor(batch0))) ("fixed")."""
+        if self.batch == "growing":
+            return min(m, math.ceil(self.batch0 * t))
+        if self.batch == "fixed":
+            return min(m, max(1, int(self.batch0)))
+        return m
+
+    def init_std(self) -> np.ndarray | None:
+        """Per-coordinate std of theta_1 = init_scale * init_std() * N(0, I) (None: 1 everywhere); the
+        scale is ``learn.init_scale``, whose default the workload's plugin declares."""
+        return None
 
     # -- per shard -------------------------------------------------------------------------------
     def loss(self, j: int, theta: np.ndarray) -> float:
@@ -109,8 +128,8 @@ class Quadratic(Workload):
 
     def stoch_grad(self, j, theta, t, rng):
         g = self.grad(j, theta)
-        if self.batch == "growing" and self.noise > 0:
-            g = g + (self.noise / t) * rng.standard_normal(self.d)
+        if self.batch != "full" and self.noise > 0:
+            g = g + (self.noise / (t if self.batch == "growing" else 1)) * rng.standard_normal(self.d)
         return g
 
     def flipped_grad(self, j, theta, t, rng):
@@ -151,7 +170,7 @@ class LinReg(Workload):
     def stoch_grad(self, j, theta, t, rng):
         if self.batch == "full":
             return self.grad(j, theta)
-        bs = min(self.m, math.ceil(self.batch0 * t))
+        bs = self.batch_size(self.m, t)
         idx = rng.choice(self.m, size=bs, replace=False)
         A, b = self.A[j][idx], self.b[j][idx]
         return A.T @ (A @ theta - b) / bs
@@ -235,8 +254,8 @@ class Digits(Workload):
 
     def _batch_grad(self, j, theta, t, rng, flip):
         X, y = self.Xs[j], self.ys[j]
-        if self.batch == "growing" and len(y):
-            bs = min(len(y), math.ceil(self.batch0 * t))
+        if self.batch != "full" and len(y):
+            bs = self.batch_size(len(y), t)
             idx = rng.choice(len(y), size=bs, replace=False)
             X, y = X[idx], y[idx]
         if flip:
@@ -257,9 +276,17 @@ class Digits(Workload):
         return out
 
 
-def train_alone(w: Workload, j: int, theta1: np.ndarray, T: int, eta: float, rng: np.random.Generator) -> np.ndarray:
-    """Baseline: node j runs T steps of (stochastic) gradient descent on its own loss only."""
+def train_alone(w: Workload, j: int, theta1: np.ndarray, T: int, eta: float, rng: np.random.Generator,
+                momentum: float = 0.0) -> np.ndarray:
+    """Baseline: node j runs T steps of (stochastic) gradient descent on its own loss only; with
+    ``momentum`` beta > 0, the heavy ball of the NNM paper's D-SHB (eq. 3): m_t = beta m_{t-1} +
+    (1 - beta) g_t, m_0 = 0, theta_{t+1} = theta_t - eta m_t."""
     theta = np.array(theta1, dtype=np.float64)
+    m = np.zeros_like(theta)
     for t in range(1, T + 1):
-        theta = theta - eta * w.stoch_grad(j, theta, t, rng)
+        g = w.stoch_grad(j, theta, t, rng)
+        if momentum:
+            m = momentum * m + (1.0 - momentum) * g
+            g = m
+        theta = theta - eta * g
     return theta

@@ -12,3 +12,8 @@ class ScenarioError(ValueError):
 
 EXIT_BAD_INPUT = 2
 """Exit status of the CLI for a :class:`ScenarioError`."""
+
+
+class UnknownKey(ScenarioError):
+    """A key or table the schema does not know (a typo, usually): the message names the closest one.
+    A sweep refuses a grid with one at once (every point would fail the same way)."""

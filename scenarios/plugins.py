@@ -18,10 +18,15 @@ group                       registry                                    object
 ``jungle.attacks``          :data:`nodes.attacks.ATTACKS`               an ``Attack`` subclass
 ``jungle.broadcast_attacks`` :data:`nodes.attacks.BROADCAST_ATTACKS`    a ``BroadcastAttack`` subclass
 ``jungle.protocols``        :data:`scenarios.run.protocols.PROTOCOLS`   a ``Protocol`` subclass
-``jungle.inputs``           :data:`scenarios.spec.inputs.CONSTRUCTIONS` ``f(n, f, q, d, cfg, rng)``
-``jungle.workloads``        :data:`scenarios.run.learn.WORKLOADS`       ``make(cfg, lc, rng)``
+``jungle.inputs``           :data:`scenarios.spec.inputs.CONSTRUCTIONS` ``f(n, f, q, d, scenario, rng)``
+``jungle.workloads``        :data:`scenarios.run.workloads.WORKLOADS`   ``WorkloadPlugin`` or ``make(scenario, rng)``
 ``jungle.commands``         :data:`scenarios.cli.main.COMMANDS`         ``register(subparsers)``
 =========================== =========================================== ============================
+
+An attack or a schedule declares the parameters it reads as a nested ``Params`` pydantic model
+(:class:`net.params.PluginParams`); the scenario schema then accepts, types and checks them in
+``[adversary]`` (attacks) or ``[adversary.schedule_params]`` (schedules), and ``jungle schema`` lists
+them.
 
 Importing ``scenarios`` installs :func:`load_group` as the registries' loader: each registry reads
 its group once, on its first lookup. A plugin may not take a name jungle already has, and a plugin
@@ -45,6 +50,8 @@ def load_group(registry: Registry) -> None:
             obj = ep.load()
         except Exception as exc:  # a broken third-party package: one line, not a traceback
             raise ScenarioError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
+        if isinstance(obj, type) and "name" not in vars(obj):
+            obj.name = ep.name  # attacks and schedules report their name (e.g. Schedule.describe)
         registry.register(ep.name, obj)
 
 

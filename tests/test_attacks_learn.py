@@ -14,6 +14,7 @@ from net.keys import Keyring
 from nodes.adversary import Adversary
 from nodes.attacks import ATTACKS
 from nodes.attacks.learn import alie_z
+from nodes.context import AttackContext, LearnContext
 from nodes.workloads import Quadratic
 
 N, F = 7, 2
@@ -24,9 +25,11 @@ D = 4
 def make_adv(name, params=None, ctx=None, seed=0):
     kr = Keyring(0, N)
     attack = ATTACKS[name]()
+    learn = LearnContext(**{"workload": None, "eta": 0.0, "theta1": np.zeros(D), "T": 1, "rule": get_rule("cwtm"),
+                            **ctx}) if ctx else None
     adv = Adversary(attack, n=N, f=F, q=N - F, d=D, honest=list(range(H)), byzantine=list(range(H, N)),
                     signers={b: kr.signer(b) for b in range(H, N)}, rng=np.random.default_rng(seed),
-                    params=params or {}, protocol={"name": "icwtm", "cfg": {"_learn": ctx or {}}})
+                    params=params or {}, context=AttackContext(algorithm="icwtm", learn=learn))
     return adv, kr
 
 

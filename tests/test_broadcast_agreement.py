@@ -20,7 +20,7 @@ from scenarios.run.agreement import run_agreement
 
 from conftest import scenario
 
-TRACE_CHECKS = ("rb_consistency", "rb_totality", "rb_validity", "witness_overlap", "validity_box", "message_complexity")
+TRACE_CHECKS = ("rb_consistency", "rb_totality", "rb_validity", "witness_overlap", "validity_box")
 
 
 def run(n, f, attack, schedule="random", seed=1, t=1, **alg):

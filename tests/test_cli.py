@@ -94,3 +94,20 @@ schedule = "fifo"
     r = json.loads(out.read_text())
     assert r["iterations"][0]["diameter"] == pytest.approx(2 ** 0.5)
     assert r["checks"]["contraction"]["holds"] and r["checks"]["averaging"]["holds"]
+
+
+def test_the_papers_headline_runs_with_a_warning_and_below_it_is_refused(capsys):
+    """ICwTM at n = 4f + 1 (the headline) runs although Assumption 6 needs 5f + 1, naming the unmet
+    assumption; n = 4f is refused (one line, status 2) unless allow_below_threshold."""
+    from scenarios.run.execute import prepare
+
+    sc = prepare("icwtm-contraction", ["system.n=21", "system.f=5"], None)
+    assert not sc.algorithm.theory.holds and sc.algorithm.theory.headline_n == 21
+    assert "headline threshold n >= 21" in sc.algorithm.warning and "Assumption 6" in sc.algorithm.warning
+    assert main(["run", "icwtm-contraction", "--quiet", "--set", "system.n=20", "--set", "system.f=5"]) == 2
+    assert "allow_below_threshold" in capsys.readouterr().err
+    for alg, n, f in (("mda", 13, 2), ("broadcast", 7, 2)):
+        th = prepare("icwtm-contraction", [f"algorithm.name=\"{alg}\"", f"system.n={n}", f"system.f={f}",
+                                            "adversary.attack=\"silent\""],
+                     None).algorithm.theory
+        assert th.headline_n == n

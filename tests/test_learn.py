@@ -7,11 +7,11 @@ from collections import deque
 import numpy as np
 import pytest
 
-from agreement.learn import (PHASE_GRAD, PHASE_PARAM, LearnMachine, avg_builder, instance_of, phase_of, tau)
+from agreement.learn import PHASE_GRAD, PHASE_PARAM, LearnMachine, avg_builder, instance_of, phase_of, tau
 from agreement.messages import BROADCAST, Envelope
 from agreement.rules import RULES
-from scenarios.run.execute import prepare
 from scenarios.errors import ScenarioError
+from scenarios.run.execute import prepare
 from scenarios.run.learn import run_learn
 
 
@@ -136,7 +136,7 @@ def test_end_to_end_short_learn_run(alg):
 def test_end_to_end_broadcast(attack):
     pytest.importorskip("agreement.broadcast.machine")
     cfg = tiny("broadcast", attack=attack)
-    cfg["adversary"]["schedule"] = "random"
+    assert cfg.adversary.schedule == "random"
     res = run_learn(cfg)
     assert res["checks"]["termination"]["holds"] and not res["stalled"]
     L = res["learn"]
@@ -170,7 +170,7 @@ def test_learn_quadratic_checks_from_the_run():
 
 def test_theory_iteration_counts():
     cfg = tiny("icwtm", avg_iterations='"theory"', rounds=2)
-    cfg["system"]["n"], cfg["system"]["f"] = 6, 1
+    assert (cfg.system.n, cfg.system.f) == (6, 1)
     res = run_learn(cfg)
     from agreement.theory import theory_for
     from agreement.theory.icwtm import n_icwtm
@@ -182,9 +182,9 @@ def test_theory_iteration_counts():
         assert k == want
 
 
-@pytest.mark.parametrize("key,value", [("workload", '"mnist"'), ("rounds", "0"), ("delta", "-1"), ("batch", '"half"'),
+@pytest.mark.parametrize("key,value", [("workload", '"cifar10"'), ("rounds", "0"), ("delta", "-1"), ("batch", '"half"'),
                                        ("output", '"best"'), ("avg_iterations", '"many"'), ("bogus", "1")])
 def test_bad_learn_keys_are_one_line_errors(key, value):
-    cfg = prepare("learn-quadratic", [f"learn.{key}={value}"], None)
+    # refused when the scenario is resolved, before anything runs
     with pytest.raises(ScenarioError, match=f"learn.{key}"):
-        run_learn(cfg)
+        prepare("learn-quadratic", [f"learn.{key}={value}"], None)

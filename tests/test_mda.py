@@ -123,9 +123,38 @@ def test_permutation_invariance_when_unique():
         np.testing.assert_allclose(mda(X[rng.permutation(9)], 3), out, atol=1e-12)
 
 
+def _slow_nnm(X, f):
+    """NNM (Algorithm 2) written out: row i -> mean of its q - f nearest rows, ties to the lower index."""
+    q = len(X)
+    out = []
+    for i in range(q):
+        order = sorted(range(q), key=lambda j: (float(np.sum((X[i] - X[j]) ** 2)), j))
+        out.append(np.mean([X[j] for j in order[: q - f]], axis=0))
+    return np.array(out)
+
+
 def test_registered():
     assert get_rule("mda") is mda and get_rule("mda-all-minimal") is mda_all_minimal
-    np.testing.assert_allclose(get_rule("nnm+mda")(np.eye(5), 1), get_rule("nnm+mda")(np.eye(5), 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(5, 9), st.integers(1, 2))
+def test_nnm_mda_is_mda_of_the_mixed_rows(seed, q, f):
+    """nnm+mda = MDA applied to the NNM-mixed rows, against a slow NNM and the slow MDA enumeration.
+    Mixing often makes rows equal up to rounding (two rows with the same neighbours), so the minimal
+    subset is compared up to such near-ties: the output is the mean of a subset whose diameter is the
+    enumerated minimum within 1e-9 (relative)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((q, 3)) * rng.choice([1.0, 100.0], size=(q, 1))
+    mixed = _slow_nnm(X, f)
+    out = get_rule("nnm+mda")(X, f)
+    best, _ = brute_minimal(mixed, f)
+
+    def sq_diam(S):
+        return max((_naive_sq(mixed[a], mixed[b]) for a, b in itertools.combinations(S, 2)), default=0.0)
+
+    near = [S for S in itertools.combinations(range(q), q - f) if sq_diam(S) <= best * (1 + 1e-9) + 1e-12]
+    assert any(np.allclose(out, mixed[list(S)].mean(axis=0), rtol=1e-9, atol=1e-9) for S in near)
 
 
 # -- theory ------------------------------------------------------------------------------------

@@ -1,9 +1,15 @@
 """The adversarial network: liveness under every schedule, determinism, the verdict cache."""
-import numpy as np
+from pathlib import Path
+
 import pytest
 
+from net.pool import Delivery
 from net.schedules import SCHEDULES, Schedule
+from scenarios.errors import ScenarioError
 from scenarios.run.agreement import run_agreement, run_agreement_async
+from scenarios.run.execute import execute, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CORE_SCHEDULES = ["fifo", "random", "starve", "partition", "byzantine-first"]
 
@@ -23,8 +29,8 @@ async def test_every_schedule_terminates(make_scenario, schedule, attack):
     r = await run_agreement_async(cfg)
     assert not r["stalled"]
     assert r["checks"]["termination"]["holds"]
-    assert r["iterations"][-1]["iteration"] == cfg["algorithm"]["iterations"]
-    assert r["iterations"][-1]["nodes"] == cfg["system"]["h"]
+    assert r["iterations"][-1]["iteration"] == cfg.algorithm.iterations
+    assert r["iterations"][-1]["nodes"] == cfg.system.h
 
 
 @pytest.mark.parametrize("schedule", sorted(set(SCHEDULES) - set(CORE_SCHEDULES)))
@@ -36,7 +42,7 @@ async def test_plugin_schedules_terminate(make_scenario, schedule):
 async def test_liveness_without_own_vector(make_scenario):
     cfg = small(make_scenario, system={"include_self": False}, adversary={"schedule": "starve"},
                 algorithm={"allow_below_threshold": True})
-    assert cfg["system"]["q"] == cfg["system"]["h"] - 1
+    assert cfg.system.q == cfg.system.h - 1
     r = await run_agreement_async(cfg)
     assert r["checks"]["termination"]["holds"] and r["include_self"] is False
 
@@ -61,7 +67,6 @@ class Liar(Schedule):
     name = "liar"
 
     def pick(self):
-        from net.pool import Delivery
         return Delivery((0, 0, 1), 0, 1, "VEC", 0, 0, b"junk")
 
 
@@ -85,15 +90,34 @@ def test_each_distinct_message_is_verified_once(make_scenario):
     # silent adversary: the only messages are honest broadcasts, each reaching h - 1 honest nodes
     cfg = small(make_scenario, adversary={"attack": "silent", "schedule": "fifo"})
     r = run_agreement(cfg)
-    h, N = cfg["system"]["h"], cfg["algorithm"]["iterations"]
+    h, N = cfg.system.h, cfg.algorithm.iterations
     m = r["messages"]
     assert m["signature_verifications"] <= h * N  # at most one per honest broadcast
     assert m["delivered"] > 3 * m["signature_verifications"]
 
 
-def test_stalled_run_is_reported_not_hung(make_scenario):
-    # q = h with include_self = False cannot be gathered: resolve refuses it up front...
-    from scenarios.errors import ScenarioError
+def test_a_real_stall_is_reported_not_hung():
+    """Broadcast-based agreement at n = 3f (f = 2, below Theorem 6's n >= 3f + 1): the search
+    adversary's withheld echoes leave honest nodes unable to deliver n - f values. The run ends (no
+    hang), says it stalled, and termination FAILS with how many honest nodes finished."""
+    cfg = prepare(str(ROOT / "docs" / "thresholds" / "counterexamples" / "broadcast-f2-n6-search.toml"), [], None)
+    r = execute(cfg, progress=False)
+    assert r["stalled"]
+    term = r["checks"]["termination"]
+    assert term["holds"] is False and term["measured"] < term["bound"] == cfg.system.h
+
+
+def test_the_step_cap_is_enforced_during_the_run_as_a_reported_stall(make_scenario):
+    """The budget refuses a max_steps below the estimate before running; a cap reached anyway (here
+    set past the check) ends the run as a reported stall, never a hang."""
+    with pytest.raises(ScenarioError, match="run.max_steps"):
+        small(make_scenario, run={"max_steps": 50})
+    r = run_agreement(small(make_scenario).updated("run", max_steps=50))
+    assert r["stalled"] and r["steps"] == 50 and r["checks"]["termination"]["holds"] is False
+
+
+def test_an_ungatherable_q_is_refused_before_running(make_scenario):
+    # q = h with include_self = False cannot be gathered when the Byzantine nodes are silent
     with pytest.raises(ScenarioError, match="system.q"):
         small(make_scenario, system={"include_self": False, "q": 9})
 

@@ -77,18 +77,23 @@ def test_averaging_vs_c_and_sweep_plots(result, tmp_path):
 
 def test_thresholds_figure_series():
     table = {"kind": "thresholds", "rows": [
-        {"algorithm": "mda", "f": 1, "claimed": 7, "per_n": {"5": {"status": "broken"}, "6": {"status": "broken"},
-                                                              "7": {"status": "pass"}, "8": {"status": "pass"}}},
-        {"algorithm": "mda", "f": 2, "claimed": 13, "per_n": {"11": {"status": "broken"}, "13": {"status": "pass"}}},
+        {"algorithm": "mda", "f": 1, "claimed": 7, "headline": 7,
+         "per_n": {"5": {"status": "broken"}, "6": {"status": "broken"}, "7": {"status": "pass"}, "8": {"status": "pass"}}},
+        {"algorithm": "mda", "f": 2, "claimed": 13, "headline": 13,
+         "per_n": {"11": {"status": "broken"}, "13": {"status": "pass"}}},
         {"algorithm": "broadcast", "f": 1, "claimed": 4, "per_n": {"3": {"status": "broken"}, "4": {"status": "pass"}}},
+        {"algorithm": "icwtm", "f": 1, "claimed": 6, "headline": 5, "per_n": {"5": {"status": "broken"}}},
     ]}
     fig = plots.thresholds_figure(table)
-    ax_mda, ax_b = fig.axes
+    ax_mda, ax_b, ax_i = fig.axes
     sc = {c.get_label(): sorted(map(tuple, c.get_offsets().tolist())) for c in ax_mda.collections}
     assert sc["no attack broke it"] == [(1, 7), (1, 8), (2, 13)]
     assert sc["broken"] == [(1, 5), (1, 6), (2, 11)]
-    claimed = _line(ax_mda, "claimed")
+    claimed = _line(ax_mda, "n its assumption")
     assert list(claimed.get_xdata()) == [1, 2] and list(claimed.get_ydata()) == [7, 13]
+    assert not [ln for ln in ax_mda.get_lines() if "headline" in ln.get_label()]  # same as the assumption's
+    headline = _line(ax_i, "paper's headline")
+    assert list(headline.get_ydata()) == [5] and list(_line(ax_i, "n its assumption").get_ydata()) == [6]
     assert ax_b.get_title() == "broadcast" and ax_mda.get_xlabel() == "f" and ax_mda.get_ylabel() == "n"
 
 

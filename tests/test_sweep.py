@@ -32,13 +32,13 @@ def test_expand_product_seeds_literal_and_invalid():
         (n, a, s) for n in (5, 6) for a in ("split", "equivocate") for s in (1, 2))
     assert len({p.key for p in g.points}) == 8
     for p in g.points:
-        assert p.cfg["system"]["n"] == p.values["system.n"] and p.cfg["scenario"]["seed"] == p.seed
+        assert p.scenario.system.n == p.values["system.n"] and p.scenario.scenario.seed == p.seed
     # a literal list is one value, not an axis; an impossible point is recorded, not raised
     g2 = expand({**GRID, "sweep": {"seeds": 1, "literal": ["inputs.values"]},
                  "system": {"n": [3, 5], "f": 1, "dim": 1},
                  "inputs": {"kind": "values", "values": [[0.0], [1.0], [2.0], [3.0]]}})
     assert g2.swept == ["system.n", "adversary.attack"]
-    bad = [p for p in g2.points if p.cfg is None]
+    bad = [p for p in g2.points if p.scenario is None]
     assert bad and all(p.values["system.n"] == 3 for p in bad) and all(p.error for p in bad)
 
 
@@ -115,4 +115,4 @@ def test_builtin_grids_expand():
     assert files
     for f in files:
         g = load_grid(str(f))
-        assert g.points and any(p.cfg is not None for p in g.points)
+        assert g.points and any(p.scenario is not None for p in g.points)

@@ -241,3 +241,63 @@ def test_cli_table_mode(tmp_path, capsys):
     assert [(r["algorithm"], r["n"], r["factor"]) for r in rows] == [
         ("icwtm", 5, 1.0), ("icwtm", 6, pytest.approx(2 / 3)), ("median", 5, 1.0), ("median", 6, 1.0)]
     assert md.read_text().count("\n") == 6 and "2/3" in md.read_text()
+
+
+# -- typed parameters, the scenario file, the thresholds column -----------------------------------
+def test_written_scenario_validates_against_the_json_schema_and_replays(tmp_path):
+    import tomllib
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from scenarios.spec.jsonschema import scenario_schema
+
+    p = write_scenario(worst_case("icwtm", 6, 1), tmp_path / "w.toml")
+    data = tomllib.loads(p.read_text())
+    jsonschema.Draft202012Validator(scenario_schema()).validate(data)
+    assert data["adversary"]["attack"] == data["adversary"]["schedule"] == "worst-case"
+    assert main(["run", str(p), "--quiet", "--json", str(tmp_path / "r.json")]) == 0
+    chk = json.loads((tmp_path / "r.json").read_text())["checks"]["worst_case_replay"]
+    assert chk["holds"] and chk["measured"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("key,value,needle", [
+    ("worst_case_values", "[[1.0, 2.0]]", "f x h"),
+    ("worst_case_order", "[[1, 2]]", "worst_case_order"),
+    ("worst_case_factor", '"big"', "worst_case_factor"),
+    ("worst_case_fator", "1.0", "worst_case_factor"),
+])
+def test_worst_case_parameters_are_typed(key, value, needle, tmp_path, capsys):
+    import tomllib
+
+    p = write_scenario(worst_case("icwtm", 6, 1), tmp_path / "w.toml")
+    data = tomllib.loads(p.read_text())
+    assert main(["run", str(p), "--quiet", "--set", f"adversary.{key}={value}"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and needle in err, err
+    assert data["adversary"]["worst_case_factor"] == pytest.approx(2 / 3)
+
+
+def test_worst_case_schedule_takes_its_order_as_a_schedule_parameter(tmp_path):
+    import tomllib
+
+    from scenarios.run.execute import execute
+    from scenarios.spec.resolve import resolve
+
+    p = write_scenario(worst_case("icwtm", 6, 1), tmp_path / "w.toml")
+    data = tomllib.loads(p.read_text())
+    data["adversary"]["schedule_params"] = {"order": data["adversary"]["worst_case_order"]}
+    res = execute(resolve(data), progress=False)
+    assert res["checks"]["worst_case_replay"]["holds"]
+
+
+def test_thresholds_one_step_column():
+    from scenarios.explore.thresholds import Options, markdown, summarise
+
+    o = Options(fs=[1], algorithms=["icwtm", "broadcast"])
+    units = [{"algorithm": a, "f": 1, "n": n, "status": "pass", "runs": 1, "seconds": 0.0}
+             for a, n in (("icwtm", 6), ("broadcast", 4))]
+    rows = summarise(units, o)["rows"]
+    icwtm, broadcast = rows
+    assert icwtm["one_step"]["n"] == 6 and icwtm["one_step"]["fraction"] == "2/3" and icwtm["one_step"]["exact"]
+    assert broadcast["one_step"]["factor"] is None
+    md = markdown({"rows": rows})
+    assert "one-step factor" in md.splitlines()[0] and "| 2/3 (n = 6) |" in md

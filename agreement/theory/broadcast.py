@@ -29,7 +29,7 @@ def c_broadcast(h: int) -> float:
 
 def theory(n: int, f: int, q: int, d: int, t: int) -> Theory:
     h = n - f
-    base = dict(algorithm="broadcast", n=n, f=f, q=q, h=h, d=d, t=t,
+    base = dict(algorithm="broadcast", n=n, f=f, q=q, h=h, d=d, t=t, headline_n=3 * f + 1,
                 threshold="n >= 3f + 1 with q = n - f (Theorem 6; Theorem 7: impossible for n <= 3f)")
     extra = {"C_formula": c_broadcast(h) if h > 0 else None, "bound_on": "cw_diameter",
              "C_lemma1_refined": min(2.0 * math.sqrt(h), math.sqrt(d)) if h > 0 else None,

@@ -68,7 +68,7 @@ def alpha_cva(n: int, f: int, q: int) -> float:
 
 def theory(n: int, f: int, q: int, d: int, t: int) -> Theory:
     h = n - f
-    base = dict(algorithm="cva", n=n, f=f, q=q, h=h, d=d, t=t, threshold="n >= 7f + 1 (section 5.4)")
+    base = dict(algorithm="cva", n=n, f=f, q=q, h=h, d=d, t=t, headline_n=7 * f + 1, threshold="n >= 7f + 1 (section 5.4)")
     extra = {
         "bound_on": "diameter",
         "C_formula": None,

@@ -48,7 +48,7 @@ def c_icwtm(n: int, f: int, q: int, d: int) -> float:
 
 def theory(n: int, f: int, q: int, d: int, t: int) -> Theory:
     h = n - f
-    base = dict(algorithm="icwtm", n=n, f=f, q=q, h=h, d=d, t=t,
+    base = dict(algorithm="icwtm", n=n, f=f, q=q, h=h, d=d, t=t, headline_n=4 * f + 1,
                 threshold="n >= 4f + 1 (headline); Assumption 6 with q <= n - f needs n >= 5f + 1")
     extra = {"C_formula": c_icwtm(n, f, q, d) if h > 0 else None, "bound_on": "cw_diameter"}
     e, why = eps_max(n, f, q)

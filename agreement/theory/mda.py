@@ -66,7 +66,7 @@ def averaging_lower_bound(n: int, f: int, q: int) -> float:
 
 def theory(n: int, f: int, q: int, d: int, t: int) -> Theory:
     h = n - f
-    base = dict(algorithm="mda", n=n, f=f, q=q, h=h, d=d, t=t,
+    base = dict(algorithm="mda", n=n, f=f, q=q, h=h, d=d, t=t, headline_n=6 * f + 1,
                 threshold="n >= 6f + 1 (Assumption 5; Theorem 5: fails at n <= 6f - 1)")
     extra = {
         "bound_on": "diameter",

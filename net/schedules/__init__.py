@@ -7,9 +7,10 @@ point group.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from agreement.registry import Registry
+from net.params import PluginParams
 from net.schedules import base, lowerbound, search, worstcase
 from net.schedules.base import HoldingSchedule, Schedule
 
@@ -18,7 +19,8 @@ for _cls in (*base.CORE, *lowerbound.SCHEDULES.values(), *search.SCHEDULES.value
     SCHEDULES.register(_cls.name, _cls)
 
 
-def make_schedule(name: str, params: dict[str, Any] | None = None) -> Schedule:
+def make_schedule(name: str, params: PluginParams | Mapping[str, Any] | None = None) -> Schedule:
+    """The schedule called ``name`` with its typed parameters (``SCHEDULES[name].Params``)."""
     return SCHEDULES[name](params)
 
 

@@ -12,7 +12,9 @@ under the ``jungle.schedules`` entry point group (in your own package)::
 
 ``self.net`` is the :class:`~net.network.Network` (read ``net.pool.items``, ``net.honest``,
 ``net.byzantine``, ``net.progress(node)``); ``self.rng`` is the schedule's own seeded stream;
-``on_submit(d)`` is called for every new delivery. A schedule cannot deadlock a run: when it returns
+``on_submit(d)`` is called for every new delivery; ``self.params`` holds the schedule's typed
+parameters (the scenario's ``[adversary.schedule_params]``), declared as a nested ``Params`` model
+(:class:`net.params.PluginParams`) with their defaults. A schedule cannot deadlock a run: when it returns
 None while messages are still in flight, the network itself delivers the oldest one whose receiver
 is still running (liveness is enforced by the network, never trusted to the schedule). A schedule
 may thus withhold a message exactly as long as its receiver can progress without it.
@@ -22,18 +24,25 @@ rest are delivered in uniformly random order.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
+from pydantic import Field
 
+from net.params import PluginParams, check_honest_ids, params_of
 from net.pool import Delivery, Fifo, Pool
+
+NodeIds = list[int]
+"""A list of node ids (``senders``, ``receivers``, one group of ``groups``)."""
 
 
 class Schedule:
     name = "base"
+    Params = PluginParams
+    """The schedule's parameters (none by default)."""
 
-    def __init__(self, params: dict[str, Any] | None = None):
-        self.params = dict(params or {})
+    def __init__(self, params: PluginParams | Mapping[str, Any] | None = None):
+        self.params = params_of(type(self), params)
 
     def bind(self, net, rng: np.random.Generator) -> None:
         self.net, self.rng = net, rng
@@ -57,7 +66,7 @@ class Schedule:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, **self.params}
+        return {"name": self.name, **self.params.model_dump()}
 
 
 class FifoSchedule(Schedule):
@@ -91,18 +100,21 @@ class RandomSchedule(Schedule):
 class HoldingSchedule(Schedule):
     """Random order among the deliveries not held back; held ones only when liveness forces it.
 
-    Param ``byzantine_first`` (default ``byzantine_first_default``): deliver Byzantine messages
-    before any honest one, so that they always count among a receiver's first q.
+    Param ``byzantine_first`` (default false; true for ``partition`` and ``byzantine-first``):
+    deliver Byzantine messages before any honest one, so that they always count among a receiver's
+    first q.
     """
 
     name = "holding"
-    byzantine_first_default = False
+
+    class Params(PluginParams):
+        byzantine_first: bool = False
 
     def bind(self, net, rng):
         super().bind(net, rng)
         self._free = Pool()
         self._byz = Pool()
-        self.byzantine_first = bool(self.params.get("byzantine_first", self.byzantine_first_default))
+        self.byzantine_first = self.params.byzantine_first
 
     def holds(self, d: Delivery) -> bool:
         return False
@@ -132,11 +144,20 @@ class StarveSchedule(HoldingSchedule):
 
     name = "starve"
 
+    class Params(HoldingSchedule.Params):
+        senders: NodeIds | None = None
+        receivers: NodeIds | None = None
+
+        def check(self, *, n, f, q, d):
+            check_honest_ids("adversary.schedule_params.senders", [self.senders or []], n - f)
+            check_honest_ids("adversary.schedule_params.receivers", [self.receivers or []], n - f)
+
     def bind(self, net, rng):
         super().bind(net, rng)
         h = len(net.honest)
-        self.senders = set(self.params.get("senders", net.honest[: max(1, -(-h // 3))]))
-        self.receivers = set(self.params.get("receivers", [i for i in net.honest if i not in self.senders]))
+        p = self.params
+        self.senders = set(net.honest[: max(1, -(-h // 3))] if p.senders is None else p.senders)
+        self.receivers = set([i for i in net.honest if i not in self.senders] if p.receivers is None else p.receivers)
 
     def holds(self, d):
         return (not d.slot) and d.sender in self.senders and d.receiver in self.receivers
@@ -150,12 +171,18 @@ class PartitionSchedule(HoldingSchedule):
     """
 
     name = "partition"
-    byzantine_first_default = True
+
+    class Params(HoldingSchedule.Params):
+        byzantine_first: bool = True
+        groups: list[NodeIds] | None = Field(None, min_length=1)
+
+        def check(self, *, n, f, q, d):
+            check_honest_ids("adversary.schedule_params.groups", self.groups, n - f)
 
     def bind(self, net, rng):
         super().bind(net, rng)
         honest = list(net.honest)
-        groups = self.params.get("groups") or [honest[: len(honest) // 2], honest[len(honest) // 2 :]]
+        groups = self.params.groups or [honest[: len(honest) // 2], honest[len(honest) // 2 :]]
         self.group_of = {i: g for g, members in enumerate(groups) for i in members}
 
     def holds(self, d):
@@ -169,7 +196,9 @@ class ByzantineFirstSchedule(HoldingSchedule):
     always count among a receiver's first q: the rushing adversary's favourite."""
 
     name = "byzantine-first"
-    byzantine_first_default = True
+
+    class Params(HoldingSchedule.Params):
+        byzantine_first: bool = True
 
 
 CORE = (FifoSchedule, RandomSchedule, StarveSchedule, PartitionSchedule, ByzantineFirstSchedule)

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import heapq
 
-from net.schedules.base import Schedule
+from pydantic import Field
+
+from net.params import PluginParams, check_honest_ids
+from net.schedules.base import NodeIds, Schedule
 
 
 class GatedSchedule(Schedule):
@@ -126,9 +129,13 @@ class Theorem5Schedule(GatedSchedule):
 class Theorem4Schedule(GatedSchedule):
     name = "theorem4"
 
+    class Params(PluginParams):
+        q: int | None = Field(None, ge=1)
+        """The q of the construction (default: the scenario's, as the adversary knows it)."""
+
     def _setup(self):
         hon = list(self.net.honest)
-        q = int(self.params.get("q", getattr(self.net.adversary, "q", len(hon))))
+        q = self.params.q if self.params.q is not None else int(getattr(self.net.adversary, "q", len(hon)))
         f = len(self.net.byzantine)
         self.early = set(hon[: q - f])
         self.late = set(hon[q - f :])
@@ -147,9 +154,15 @@ class SplitSchedule(GatedSchedule):
 
     name = "split"
 
+    class Params(PluginParams):
+        groups: list[NodeIds] | None = Field(None, min_length=1)
+
+        def check(self, *, n, f, q, d):
+            check_honest_ids("adversary.schedule_params.groups", self.groups, n - f)
+
     def _setup(self):
         hon = list(self.net.honest)
-        groups = self.params.get("groups") or [hon[: len(hon) // 2], hon[len(hon) // 2 :]]
+        groups = self.params.groups or [hon[: len(hon) // 2], hon[len(hon) // 2 :]]
         self.group_of = {i: g for g, members in enumerate(groups) for i in members}
 
     def rank(self, d):

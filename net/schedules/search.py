@@ -14,24 +14,47 @@ With no params it is the ``random`` schedule.
 """
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
+from net.params import PluginParams, check_honest_ids
 from net.schedules.base import HoldingSchedule, Schedule
 from net.schedules.lowerbound import GatedSchedule
 
+Link = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2, max_length=2)]
+"""A ``[sender, receiver]`` pair of node ids."""
+
+
+class SearchParams(PluginParams):
+    """Parameters of the ``search`` schedule (see the module docstring)."""
+
+    holds: list[Link] = []
+    byzantine_first: bool = False
+    gated: bool = False
+
+    def check(self, *, n, f, q, d):
+        check_honest_ids("adversary.schedule_params.holds", self.holds, n - f)
+
 
 class _Holding(HoldingSchedule):
+    Params = SearchParams
+
     def bind(self, net, rng):
         super().bind(net, rng)
-        self._holds = {(int(s), int(r)) for s, r in self.params.get("holds", [])}
+        self._holds = {(int(s), int(r)) for s, r in self.params.holds}
 
     def holds(self, d):
         return (not d.slot) and (d.sender, d.receiver) in self._holds
 
 
 class _Gated(GatedSchedule):
+    Params = SearchParams
+
     def bind(self, net, rng):
         super().bind(net, rng)
-        self._holds = {(int(s), int(r)) for s, r in self.params.get("holds", [])}
-        self._bf = bool(self.params.get("byzantine_first", False))
+        self._holds = {(int(s), int(r)) for s, r in self.params.holds}
+        self._bf = self.params.byzantine_first
         n = net.n if hasattr(net, "n") else len(net.honest) + len(net.byzantine)
         perm = rng.permutation(n * n)
         self._prio = {(s, r): int(perm[s * n + r]) for s in range(n) for r in range(n)}
@@ -45,10 +68,11 @@ class _Gated(GatedSchedule):
 
 class SearchSchedule(Schedule):
     name = "search"
+    Params = SearchParams
 
     def bind(self, net, rng):
         super().bind(net, rng)
-        self._inner = (_Gated if self.params.get("gated") else _Holding)(self.params)
+        self._inner = (_Gated if self.params.gated else _Holding)(self.params)
         self._inner.bind(net, rng)
 
     def on_submit(self, d):

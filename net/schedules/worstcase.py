@@ -11,19 +11,42 @@ the plain ``gated`` schedule.
 """
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
+from net.params import PluginParams
 from net.schedules.lowerbound import GatedSchedule
 
 _LATE = 1 << 30
 
 
+class WorstCaseScheduleParams(PluginParams):
+    """Parameters of the ``worst-case`` schedule: ``order`` (h lists of senders, as
+    ``worst_case_order``; default: the attack's)."""
+
+    order: list[list[Annotated[int, Field(ge=0)]]] | None = None
+
+    def check(self, *, n, f, q, d):
+        h = n - f
+        if self.order is None:
+            return
+        if len(self.order) != h:
+            raise ValueError(f"adversary.schedule_params.order must be h = n - f = {h} lists, got {len(self.order)}")
+        bad = sorted({s for row in self.order for s in row if s >= n})
+        if bad:
+            raise ValueError(f"adversary.schedule_params.order names node {bad[0]}, not a node id (0..{n - 1})")
+
+
 class WorstCaseSchedule(GatedSchedule):
     name = "worst-case"
+    Params = WorstCaseScheduleParams
 
     def _setup(self):
-        order = self.params.get("order")
+        order = self.params.order
         if order is None:
             adv = getattr(self.net, "adversary", None)
-            order = (getattr(adv, "params", None) or {}).get("worst_case_order")
+            order = getattr(getattr(adv, "params", None), "worst_case_order", None)
         if order is None:  # no configuration: the plain gated schedule
             order = []
         honest = list(self.net.honest)

@@ -28,6 +28,7 @@ import numpy as np
 from agreement.broadcast import ECHO, INITIAL, READY, REPORT, digest
 from agreement.messages import BROADCAST, Envelope
 from net import wire
+from net.params import PluginParams
 from nodes.adversary import Attack
 
 
@@ -316,6 +317,9 @@ class Theorem7(BroadcastAttack):
 
     name = "theorem7"
 
+    class Params(PluginParams):
+        theorem7_push: float = 1.0
+
     def half(self, r: int) -> list[int]:
         h = len(self.adv.honest)
         return self.adv.honest[: h // 2] if self.h_index[r] < h // 2 else self.adv.honest[h // 2:]
@@ -330,7 +334,7 @@ class Theorem7(BroadcastAttack):
         X = np.stack([self.initials[(k, s)][0] for s in half])
         L = np.stack([self.latest_initial[s][1] for s in sorted(self.latest_initial)])
         w = L.max(axis=0) - L.min(axis=0) + 1e-9
-        push = float(self.adv.params.get("theorem7_push", 1.0))
+        push = self.adv.params.theorem7_push
         if half[0] == self.adv.honest[0]:  # half A: output min x_A - push w (z below every x_A)
             m = X.min(axis=0)
             return 2.0 * (m - push * w) - m

@@ -7,13 +7,16 @@ recipient where that helps it.
 from __future__ import annotations
 
 import struct
+from typing import Literal
 
 import msgpack
 import numpy as np
+from pydantic import Field
 
 from agreement.messages import Envelope
 from net import wire
 from net.keys import SIGNATURE_SIZE
+from net.params import PluginParams
 from nodes.adversary import Attack
 
 
@@ -56,12 +59,15 @@ class Noise(Attack):
 
     name = "noise"
 
+    class Params(PluginParams):
+        noise_scale: float = Field(1.0, ge=0.0)
+
     def write(self, b, r, instance, round_):
         ref = honest_matrix_now(self.adv, instance, round_)
         if ref is None:
             return []
         spread = ref.max(axis=0) - ref.min(axis=0) + 1e-12
-        s = float(self.adv.params.get("noise_scale", 1.0))
+        s = self.adv.params.noise_scale
         return [self.vec(b, instance, round_, ref.mean(axis=0) + s * spread * self.adv.rng.standard_normal(self.adv.d))]
 
 
@@ -70,10 +76,15 @@ class Far(Attack):
 
     name = "far"
 
+    class Params(PluginParams):
+        far_value: float | None = None
+        """The value of every coordinate; None: 1e6 times the largest honest magnitude (plus 1)."""
+
     def write(self, b, r, instance, round_):
         ref = honest_matrix_now(self.adv, instance, round_)
         scale = 1.0 if ref is None else float(np.abs(ref).max()) + 1.0
-        v = float(self.adv.params.get("far_value", 1e6 * scale))
+        v = self.adv.params.far_value
+        v = 1e6 * scale if v is None else v
         return [self.vec(b, instance, round_, np.full(self.adv.d, v))]
 
 
@@ -105,15 +116,19 @@ class Split(Attack):
 
     name = "split"
 
+    class Params(PluginParams):
+        split_push: float = Field(0.0, ge=0.0)
+        split_mode: Literal["coordinate", "halves"] = "coordinate"
+
     def write(self, b, r, instance, round_):
         adv = self.adv
         ref = honest_matrix_now(adv, instance, round_)
         if ref is None:
             return []
         lo, hi = ref.min(axis=0), ref.max(axis=0)
-        push = float(adv.params.get("split_push", 0.0)) * (hi - lo)
+        push = adv.params.split_push * (hi - lo)
         lo, hi = lo - push, hi + push
-        if adv.params.get("split_mode", "coordinate") == "halves":
+        if adv.params.split_mode == "halves":
             seen = honest_vectors(adv, instance, round_)
             half = len(adv.honest) // 2
             mine = adv.honest.index(r) < half

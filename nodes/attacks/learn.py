@@ -18,15 +18,16 @@ ALIE, FOE and SF send B = s + eta a, with s the mean of the honest vectors of th
   labels 9 - l: in the gradient phase it sends its gradient on flipped labels at its estimate of
   theta_t, in the parameter phase theta_t - eta_LEARN g_lf (its honest-looking theta_{t+1/2}). Its
   estimate of theta_t is the mean of the honest vectors of round t - 1's parameter phase (theta_1 at
-  t = 1, which the shared seed makes public);
+  t = 1, which the shared seed makes public). With LEARN's ``momentum`` beta > 0 (D-SHB) it sends its
+  flipped momentum m_b = beta m_b + (1 - beta) g_lf instead, as an honest node would;
 * ``mimic``: every Byzantine node sends the vector of one honest node, chosen per phase at the first
   iteration it attacks as the honest node farthest from the honest mean (a simple stand-in for the
   heuristic of Karimireddy et al., which also picks a node along the direction of largest spread),
   and kept for the rest of the run;
 * ``gaussian``: B ~ N(s, ``gaussian_std``^2 I) per recipient (default std 1.0).
 
-The runner stashes the LEARN context (workload, eta, theta_1, the rule) in ``cfg["_learn"]``, which
-the adversary reads through ``Adversary.protocol["cfg"]``. The core's ``split``, ``equivocate``,
+The LEARN context (workload, eta, theta_1, the rule) is the adversary's read-only
+``context.learn`` (:class:`nodes.context.LearnContext`), built by the LEARN runner. The core's ``split``, ``equivocate``,
 ``noise``, ``far``, ``silent`` work on any VEC message, hence on LEARN as they are.
 
 Schedule: the attacks are rushing and use the honest vectors of the same (instance, round) seen so
@@ -38,17 +39,20 @@ estimate s and the chance that the Byzantine vector counts among the recipient's
 from __future__ import annotations
 
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from agreement.learn import PHASE_GRAD, PHASE_PARAM, instance_of, phase_of
 from agreement.rules import get_rule
+from net.params import PluginParams
 from nodes.adversary import Attack
+from nodes.context import LearnContext
 
 
-def learn_context(adv) -> dict[str, Any]:
-    return adv.protocol.get("cfg", {}).get("_learn", {}) or {}
+def learn_context(adv) -> LearnContext | None:
+    """The LEARN context of the run (None outside LEARN)."""
+    return adv.context.learn
 
 
 def honest_matrix(adv, instance: int, round_: int) -> np.ndarray | None:
@@ -90,26 +94,34 @@ class _Primitive(Attack):
 class Alie(_Primitive):
     name = "alie"
 
+    class Params(PluginParams):
+        alie_z: float | None = None
+        """eta; None: the z_max of Baruch et al. for (n, f)."""
+
     def direction(self, X, s):
         return X.std(axis=0)
 
     def eta(self):
-        z = self.adv.params.get("alie_z")
-        return float(z) if z is not None else alie_z(self.adv.n, self.adv.f)
+        z = self.adv.params.alie_z
+        return z if z is not None else alie_z(self.adv.n, self.adv.f)
 
 
 class Foe(_Primitive):
     name = "foe"
 
+    class Params(PluginParams):
+        foe_eta: float = 1.1
+
     def direction(self, X, s):
         return -s
 
     def eta(self):
-        return float(self.adv.params.get("foe_eta", 1.1))
+        return self.adv.params.foe_eta
 
 
 class SignFlip(Foe):
     name = "sf"
+    Params = PluginParams
 
     def eta(self):
         return 2.0
@@ -123,6 +135,8 @@ class _Optimised(_Primitive):
     """Line search of eta per recipient against the rule in use (NNM 14.3, "optimised")."""
 
     grid: tuple[float, ...] = ()
+    Params = PluginParams
+    """eta comes from the line search (no parameter)."""
 
     def bind(self, adv):
         super().bind(adv)
@@ -130,10 +144,7 @@ class _Optimised(_Primitive):
 
     def _rule(self):
         ctx = learn_context(self.adv)
-        rule = ctx.get("rule")
-        if rule is None:
-            rule = get_rule("cwtm")
-        return rule
+        return ctx.rule if ctx is not None else get_rule("cwtm")
 
     def write(self, b, r, instance, round_):
         adv = self.adv
@@ -180,12 +191,12 @@ class LabelFlip(Attack):
         super().bind(adv)
         self._g: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._rng = {}
+        self._m: dict[int, np.ndarray] = {}
 
     def _theta_estimate(self, t: int) -> np.ndarray | None:
         adv, ctx = self.adv, learn_context(self.adv)
         if t <= 1:
-            th = ctx.get("theta1")
-            return None if th is None else np.asarray(th)
+            return None if ctx is None else np.asarray(ctx.theta1)
         inst = instance_of(t - 1, PHASE_PARAM)
         last = None
         k = 0
@@ -200,12 +211,16 @@ class LabelFlip(Attack):
         key = (b, t)
         if key not in self._g:
             ctx = learn_context(self.adv)
-            w = ctx.get("workload")
+            w = ctx.workload if ctx is not None else None
             theta = self._theta_estimate(t)
             if w is None or theta is None or not hasattr(w, "flipped_grad"):
                 return None
             rng = self._rng.setdefault(b, np.random.default_rng(self.adv.rng.integers(2**63)))
             g = w.flipped_grad(b, theta, t, rng)
+            beta = ctx.momentum
+            if beta:
+                prev = self._m.get(b)
+                g = self._m[b] = (1.0 - beta) * g if prev is None else beta * prev + (1.0 - beta) * g
             self._g = {k: v for k, v in self._g.items() if k[1] >= t - 1}
             self._g[key] = (theta, g)
         return self._g[key]
@@ -219,7 +234,8 @@ class LabelFlip(Attack):
         theta, g = st
         if phase == PHASE_GRAD:
             return [self.vec(b, instance, round_, g)]
-        eta = float(learn_context(self.adv).get("eta", 0.0))
+        ctx = learn_context(self.adv)
+        eta = ctx.eta if ctx is not None else 0.0
         return [self.vec(b, instance, round_, theta - eta * g)]
 
 
@@ -258,11 +274,14 @@ class Gaussian(Attack):
 
     name = "gaussian"
 
+    class Params(PluginParams):
+        gaussian_std: float = Field(1.0, ge=0.0)
+
     def write(self, b, r, instance, round_):
         X = honest_matrix(self.adv, instance, round_)
         if X is None:
             return []
-        sd = float(self.adv.params.get("gaussian_std", 1.0))
+        sd = self.adv.params.gaussian_std
         return [self.vec(b, instance, round_, X.mean(axis=0) + sd * self.adv.rng.standard_normal(self.adv.d))]
 
 

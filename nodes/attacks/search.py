@@ -27,8 +27,11 @@ of the family); with them, a run is fully determined by the scenario and its see
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from net.params import PluginParams
 from nodes.adversary import Attack
 from nodes.attacks.broadcast import BroadcastAttack
 from nodes.attacks.core import honest_vectors
@@ -63,19 +66,50 @@ def shapes(protocol: str, f: int, h: int, d: int) -> dict[str, tuple[tuple[int, 
     return out
 
 
+def check_shapes(params: PluginParams, protocol: str, f: int, h: int, d: int) -> None:
+    """Raise ValueError (naming the key, the shape given and the one expected) unless every given
+    parameter array has its shape and values in range."""
+    for key, (shape, k) in shapes(protocol, f, h, d).items():
+        v = getattr(params, key)
+        if v is None:
+            continue
+        try:
+            arr = np.asarray(v, dtype=np.int64)
+        except ValueError:
+            raise ValueError(f"adversary.{key} must be a regular array of shape {shape}: its rows differ in length") from None
+        if arr.shape != shape or arr.min(initial=0) < 0 or arr.max(initial=0) >= k:
+            raise ValueError(f"adversary.{key} must have shape {shape} (f, h, d = {f}, {h}, {d}) with values in "
+                             f"0..{k - 1}, got shape {arr.shape}")
+
+
+class SearchParams(PluginParams):
+    """The payload family's parameters of "iterate a rule" (see the module docstring)."""
+
+    search_values: list[list[list[int]]] | None = None
+    search_silent: list[list[int]] | None = None
+
+    def check(self, *, n: int, f: int, q: int, d: int) -> None:
+        check_shapes(self, "iterate", f, n - f, d)
+
+
+class BroadcastSearchParams(PluginParams):
+    """The deviations' parameters of broadcast-based agreement (see the module docstring)."""
+
+    search_values: list[list[list[int]]] | None = None
+    search_support: list[list[int]] | None = None
+
+    def check(self, *, n: int, f: int, q: int, d: int) -> None:
+        check_shapes(self, "broadcast", f, n - f, d)
+
+
 def _params(adv, protocol: str) -> dict[str, np.ndarray]:
     """The attack's parameter arrays from ``[adversary]``, or a uniform draw from its own stream."""
     h, f, d = len(adv.honest), adv.f, adv.d
-    out = {}
+    check_shapes(adv.params, protocol, f, h, d)
+    out: dict[str, Any] = {}
     for key, (shape, k) in shapes(protocol, f, h, d).items():
-        v = adv.params.get(key)
-        if v is None:
-            arr = adv.rng.integers(k, size=shape)
-        else:
-            arr = np.asarray(v, dtype=np.int64)
-            if arr.shape != shape or arr.min(initial=0) < 0 or arr.max(initial=0) >= k:
-                raise ValueError(f"adversary.{key} must have shape {shape} with values in 0..{k - 1}, got {arr.shape}")
-        out[key] = arr
+        v = getattr(adv.params, key)
+        out[key] = adv.rng.integers(k, size=shape) if v is None else np.asarray(v, dtype=np.int64)
     return out
 
 
@@ -83,6 +117,7 @@ class Search(Attack):
     """Parameterised payloads for "iterate a rule" (see the module docstring)."""
 
     name = "search"
+    Params = SearchParams
 
     def bind(self, adv):
         super().bind(adv)
@@ -107,6 +142,7 @@ class BroadcastSearch(BroadcastAttack):
     """Parameterised deviations for broadcast-based agreement (see the module docstring)."""
 
     name = "search"
+    Params = BroadcastSearchParams
 
     def bind(self, adv):
         super().bind(adv)

@@ -10,7 +10,8 @@ Parameters, in the scenario's ``[adversary]`` table:
 - ``worst_case_order``: h lists, the senders honest node i gathers, in delivery order (read by the
   schedule; a Byzantine node not listed for i stays silent towards i);
 - ``worst_case_factor`` (optional): the factor the configuration gives; the run then checks that
-  one iteration reproduces it (``worst_case_replay``).
+  one iteration reproduces it (``worst_case_replay``, computed from the recorded run by
+  :mod:`scenarios.run.checks.worstcase`, never inside the attack).
 
 Without ``worst_case_values`` / ``worst_case_order`` the attack is silent.
 
@@ -18,28 +19,63 @@ Values are sent as the same number on every coordinate (the configurations are i
 """
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
-from agreement.diameters import d2
+from net.params import PluginParams
 from nodes.adversary import Attack
 from nodes.attacks.core import honest_vectors
+
+NodeId = Annotated[int, Field(ge=0)]
+
+
+def check_order(key: str, order: list[list[int]] | None, n: int, f: int) -> None:
+    """Raise ``ValueError`` unless ``order`` is h lists of distinct node ids (0..n-1)."""
+    if order is None:
+        return
+    h = n - f
+    if len(order) != h:
+        raise ValueError(f"{key} must be h = n - f = {h} lists (one per honest node), got {len(order)}")
+    for i, row in enumerate(order):
+        bad = [s for s in row if not 0 <= s < n]
+        if bad:
+            raise ValueError(f"{key}[{i}] names node {bad[0]}, not a node id (0..{n - 1})")
+        if len(set(row)) != len(row):
+            raise ValueError(f"{key}[{i}] lists a sender twice")
+
+
+class WorstCaseParams(PluginParams):
+    """Parameters of the ``worst-case`` attack (see the module docstring)."""
+
+    worst_case_values: list[list[float]] | None = None
+    worst_case_order: list[list[NodeId]] | None = None
+    worst_case_factor: float | None = Field(None, ge=0.0)
+
+    def check(self, *, n, f, q, d):
+        h = n - f
+        if (self.worst_case_values is None) != (self.worst_case_order is None):
+            raise ValueError("adversary.worst_case_values and adversary.worst_case_order go together: give both or neither")
+        if self.worst_case_values is not None and (len(self.worst_case_values) != f or
+                                                   any(len(row) != h for row in self.worst_case_values)):
+            raise ValueError(f"adversary.worst_case_values must be f x h = {f} x {h} numbers")
+        check_order("adversary.worst_case_order", self.worst_case_order, n, f)
 
 
 class WorstCase(Attack):
     name = "worst-case"
+    Params = WorstCaseParams
 
     def bind(self, adv):
         super().bind(adv)
         h, f = len(adv.honest), adv.f
-        vals = adv.params.get("worst_case_values")
-        order = adv.params.get("worst_case_order")
+        vals = self.adv.params.worst_case_values
+        order = self.adv.params.worst_case_order
         if vals is None or order is None:  # no configuration: silent (see the module doc)
             self.values, self.order = None, None
             return
-        self.values = np.asarray(vals, dtype=np.float64)
+        self.values = np.asarray(vals, dtype=np.float64).reshape(len(vals), -1) if vals else np.zeros((0, h))
         if self.values.shape != (f, h) or len(order) != h:
             raise ValueError(f"adversary.worst_case_values must be f x h = {f} x {h} and worst_case_order h lists")
         self.order = [set(int(s) for s in row) for row in order]
@@ -75,17 +111,3 @@ class WorstCase(Attack):
         (lo0, w0), (lo, w) = base, frame
         scale = np.divide(w, w0, out=np.zeros_like(w), where=w0 > 0)
         return [self.vec(b, instance, round_, lo + (v - lo0) * scale)]
-
-    def post_checks(self, sim) -> dict[str, Any]:
-        expected = self.adv.params.get("worst_case_factor")
-        if expected is None or sim.cfg["algorithm"]["iterations"] != 1 or len(sim.outputs) != len(sim.honest):
-            return {}
-        x0 = np.asarray(sim.cfg["inputs"].get("values"), dtype=np.float64)
-        out = np.stack([np.asarray(sim.outputs[i], dtype=np.float64) for i in sim.honest])
-        D0 = d2(x0) if x0.ndim == 2 else 0.0
-        measured = d2(out) / D0 if D0 > 0 else math.nan
-        ok = bool(D0 > 0 and abs(measured - float(expected)) <= 1e-9 * max(1.0, abs(float(expected))))
-        return {"worst_case_replay": {
-            "holds": ok, "measured": measured, "bound": float(expected),
-            "detail": "one iteration of the worst-case configuration: D2(after) / D2(before) equals the factor "
-                      "jungle worst-case computed (relative tolerance 1e-9)"}}

@@ -36,6 +36,7 @@ from net.validate import VECTOR, Verifier
 from scenarios.run.agreement import agreement_result, prepare_agreement, run_agreement
 from scenarios.run.simulate import run_async
 from scenarios.spec.resolve import resolve
+from scenarios.spec.schema import Scenario
 
 
 def _best(fn, repeat: int) -> float:
@@ -77,8 +78,8 @@ def bench_messages(dims=(10, 1_000, 100_000), count: int = 200) -> dict[str, Any
 
 
 # 2 --------------------------------------------------------------------------------------------
-def _icwtm_cfg(n: int, f: int, d: int, *, t: int = 3, iterations: int | None = None, dispatch: str = "tasks",
-               attack: str = "none", schedule: str = "random", seed: int = 1) -> dict[str, Any]:
+def _icwtm_scenario(n: int, f: int, d: int, *, t: int = 3, iterations: int | None = None, dispatch: str = "tasks",
+               attack: str = "none", schedule: str = "random", seed: int = 1) -> Scenario:
     alg = {"name": "icwtm", "t": t, "allow_below_threshold": True}
     if iterations is not None:
         alg["iterations"] = iterations
@@ -98,7 +99,7 @@ def bench_network(ns=(10, 31, 100), d: int = 10, iterations: int = 6) -> dict[st
         f = _f_for(n)
         row: dict[str, Any] = {"n": n, "f": f, "d": d, "iterations": iterations}
         for dispatch in ("tasks", "inline"):
-            r = run_agreement(_icwtm_cfg(n, f, d, iterations=iterations, dispatch=dispatch))
+            r = run_agreement(_icwtm_scenario(n, f, d, iterations=iterations, dispatch=dispatch))
             row[f"{dispatch}_deliveries"] = r["steps"]
             row[f"{dispatch}_seconds"] = r["wall_seconds"]
             row[f"{dispatch}_per_second"] = r["steps"] / r["wall_seconds"]
@@ -120,11 +121,11 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
     """
     out: dict[str, Any] = {"n": n, "f": f, "d": d, "t": t}
     for dispatch in ("tasks", "inline"):
-        cfg = _icwtm_cfg(n, f, d, t=t, iterations=iterations, dispatch=dispatch)
-        sim, recorder, protocol = prepare_agreement(cfg)
-        rule = get_rule(cfg["algorithm"]["rule"])
-        q = cfg["system"]["q"]
-        expected = cfg["system"]["h"] * cfg["algorithm"]["iterations"]
+        scenario = _icwtm_scenario(n, f, d, t=t, iterations=iterations, dispatch=dispatch)
+        sim, recorder, protocol = prepare_agreement(scenario)
+        rule = get_rule(scenario.algorithm.rule)
+        q = scenario.system.q
+        expected = scenario.system.h * scenario.algorithm.iterations
         keep = max(1, sample_budget_bytes // (q * d * 8))
         stride = max(1, -(-expected // keep))
         sample: list[list[np.ndarray]] = []
@@ -143,7 +144,7 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
         t0 = time.perf_counter()
         trio.run(run_async, sim)
         wall = time.perf_counter() - t0
-        r = agreement_result(cfg, sim, recorder, protocol, wall)
+        r = agreement_result(scenario, sim, recorder, protocol, wall)
         t0 = time.perf_counter()
         apply = getattr(rule, "owned", rule)
         for rows in sample:
@@ -151,7 +152,7 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
         per_eval = (time.perf_counter() - t0) / max(1, len(sample))
         floor = per_eval * count[0]
         out[dispatch] = {"wall_seconds": wall, "floor_seconds": floor, "ratio": wall / floor,
-                         "iterations": cfg["algorithm"]["iterations"], "deliveries": r["steps"],
+                         "iterations": scenario.algorithm.iterations, "deliveries": r["steps"],
                          "rule_evaluations": count[0], "timed_alone": len(sample), "digest": r["trace_digest"],
                          "contraction": r["checks"]["contraction"]["holds"]}
         del sample, sim
@@ -162,15 +163,15 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
 _MEM_CHILD = r"""
 import json, resource, sys
 mode = sys.argv[1]
-from scenarios.bench.sim import _icwtm_cfg
+from scenarios.bench.sim import _icwtm_scenario
 from scenarios.run.agreement import run_agreement
 import numpy as np, trio, msgpack, rich
 import net.network, net.schedules, nodes.attacks, scenarios.run.simulate, agreement.rules, agreement.theory.icwtm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 Ed25519PrivateKey.generate().sign(b"warm")
 if mode == "run":
-    cfg = _icwtm_cfg(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), iterations=int(sys.argv[5]), dispatch=sys.argv[6])
-    r = run_agreement(cfg)
+    scenario = _icwtm_scenario(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), iterations=int(sys.argv[5]), dispatch=sys.argv[6])
+    r = run_agreement(scenario)
     extra = {"steps": r["steps"], "digest": r["trace_digest"]}
 else:
     extra = {}
@@ -211,7 +212,7 @@ def bench_growth(icwtm_ns=(10, 31, 100, 301), broadcast_ns=(4, 7, 13, 31), d: in
     rows = []
     for n in icwtm_ns:
         iters = 4 if n <= 100 else 2
-        r = run_agreement(_icwtm_cfg(n, _f_for(n), d, iterations=iters, dispatch=dispatch))
+        r = run_agreement(_icwtm_scenario(n, _f_for(n), d, iterations=iters, dispatch=dispatch))
         rows.append({"n": n, "seconds_per_iteration": r["wall_seconds"] / iters, "deliveries": r["steps"]})
     out["icwtm"] = {"rows": rows, "exponent": _fit_exponent([r["n"] for r in rows], [r["seconds_per_iteration"] for r in rows]),
                     "expected": 2}
@@ -220,10 +221,11 @@ def bench_growth(icwtm_ns=(10, 31, 100, 301), broadcast_ns=(4, 7, 13, 31), d: in
         for n in broadcast_ns:
             f = (n - 1) // 3
             iters = 2
-            cfg = resolve({"scenario": {"name": f"bench-broadcast-n{n}", "seed": 1}, "system": {"n": n, "f": f, "dim": d},
-                           "algorithm": {"name": "broadcast", "t": 1, "iterations": iters},
-                           "adversary": {"attack": "none", "schedule": "random"}, "run": {"dispatch": dispatch}})
-            r = run_agreement(cfg)
+            scenario = resolve({"scenario": {"name": f"bench-broadcast-n{n}", "seed": 1},
+                                "system": {"n": n, "f": f, "dim": d},
+                                "algorithm": {"name": "broadcast", "t": 1, "iterations": iters},
+                                "adversary": {"attack": "none", "schedule": "random"}, "run": {"dispatch": dispatch}})
+            r = run_agreement(scenario)
             rows.append({"n": n, "seconds_per_iteration": r["wall_seconds"] / iters, "deliveries": r["steps"]})
         out["broadcast"] = {"rows": rows, "exponent": _fit_exponent([r["n"] for r in rows], [r["seconds_per_iteration"] for r in rows]),
                             "expected": 3}
@@ -322,7 +324,7 @@ def _run_growth(quick):
 
 
 def register_sections(add_section) -> None:
-    """Add the simulator sections to ``jungle bench`` (see scenarios/cmd_bench.py)."""
+    """Add the simulator sections to ``jungle bench`` (see scenarios/cli/bench.py)."""
     add_section("messages", _run_messages, _render_messages, group="sim")
     add_section("network", _run_network, _render_network, group="sim")
     add_section("end_to_end", _run_e2e, _render_e2e, group="sim")

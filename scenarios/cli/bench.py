@@ -18,6 +18,7 @@ from rich.table import Table
 
 from scenarios.bench import sim as bench_sim
 from scenarios.bench.rules import bench_mda, bench_rules
+from scenarios.cli.args import output_file
 from scenarios.errors import ScenarioError
 from scenarios.report.results import dump_json
 
@@ -104,8 +105,11 @@ def selected(only: str | None) -> list[Section]:
 
 def cmd_bench(args) -> int:
     console = Console()
+    if args.json:
+        output_file(args.json, "--json")
+    sections = selected(args.only)
     results: dict[str, Any] = {"quick": bool(args.quick)}
-    for name, run, render in selected(args.only):
+    for name, run, render in sections:
         with console.status(f"bench {name}{' (quick)' if args.quick else ''} ..."):
             results[name] = run(bool(args.quick))
         render(results[name], console)

@@ -4,29 +4,37 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from scenarios.cli.args import output_dir, output_file, seed
 from scenarios.report.plots import run_plots
 from scenarios.report.results import dump_json
 from scenarios.report.text import print_compare, print_summary
 from scenarios.run.execute import execute, prepare
-from scenarios.spec.files import builtin_names, load
+from scenarios.spec.files import builtin_names
 
 
 def cmd_list(args) -> int:
+    if args.names:
+        print("\n".join(builtin_names()))
+        return 0
     table = Table(show_header=True)
     table.add_column("scenario")
     table.add_column("kind")
     table.add_column("what it shows")
     for name in builtin_names():
-        data = load(name)
-        sc = data.get("scenario", {})
-        table.add_row(name, sc.get("kind", "agreement"), sc.get("description", ""))
+        sc = prepare(name).scenario
+        table.add_row(name, sc.kind, sc.description)
     Console().print(table)
     return 0
 
 
 def cmd_run(args) -> int:
-    cfg = prepare(args.scenario, args.set, args.seed)
-    result = execute(cfg, progress=not args.quiet)
+    # every path is checked before the run starts: a long run never ends on an unwritable path
+    if args.json:
+        output_file(args.json, "--json")
+    if args.plot:
+        output_dir(args.plot, "--plot")
+    scenario = prepare(args.scenario, args.set, args.seed)
+    result = execute(scenario, progress=not args.quiet)
     console = Console()
     if not args.quiet:
         if "variants" in result:
@@ -43,7 +51,7 @@ def cmd_run(args) -> int:
         dump_json(result, args.json)
         if not args.quiet:
             console.print(f"result written to {args.json}")
-    if getattr(args, "plot", None):
+    if args.plot:
         paths = run_plots(result, args.plot)
         if not args.quiet:
             console.print(f"plots written to {args.plot}: {', '.join(p.name for p in paths)}")
@@ -52,11 +60,12 @@ def cmd_run(args) -> int:
 
 def register(sub) -> None:
     sp = sub.add_parser("list", help="the built-in scenarios")
+    sp.add_argument("--names", action="store_true", help="only the names, one per line (for scripts)")
     sp.set_defaults(func=cmd_list)
     sp = sub.add_parser("run", help="run a scenario (built-in name or TOML file)")
     sp.add_argument("scenario")
     sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key, e.g. system.n=31")
-    sp.add_argument("--seed", type=int, default=None)
+    sp.add_argument("--seed", type=seed, default=None)
     sp.add_argument("--json", metavar="PATH", help="write the result JSON there")
     sp.add_argument("--check-determinism", action="store_true", help="run twice and compare trace digests")
     sp.add_argument("--quiet", action="store_true", help="no summary, no progress bar")

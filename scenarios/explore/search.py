@@ -13,15 +13,18 @@ replays by itself: ``jungle run FILE --seed S`` runs exactly the same run.
 """
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
+from net.schedules import SCHEDULES
 from nodes.attacks.search import K
+from scenarios.explore.breaks import HORIZON_FACTOR, at_horizon, kind_of
 from scenarios.run.execute import execute
+from scenarios.run.protocols import protocol_class
+from scenarios.spec.schema import Adversary, InputsTable, Scenario
 
 SEARCH_SEED_SALT = 0x5EA4C4
 
@@ -29,15 +32,14 @@ SEARCH_SEED_SALT = 0x5EA4C4
 ROLES = 3
 
 
-def family(cfg: dict[str, Any], roles: int = ROLES) -> dict[str, tuple[tuple[int, ...], int]]:
+def family(scenario: Scenario, roles: int = ROLES) -> dict[str, tuple[tuple[int, ...], int]]:
     """The optimiser's parameters: name -> (shape, number of options). Honest nodes get one of
     ``roles`` roles (contiguous blocks, :func:`roles_of`); payloads (one menu entry per role, the
     same for every coordinate), silences, supports and held links are chosen per role (a structured,
     generic family: no construction is named in it); with ``search_inputs`` the roles also set the
     inputs (see :func:`apply`: the adversary of the theorems picks the inputs too)."""
-    s = cfg["system"]
-    h = s["n"] - s["f"]
-    bcast = cfg["algorithm"]["name"] == "broadcast"
+    h = scenario.system.h
+    bcast = scenario.algorithm.name == "broadcast"
     out: dict[str, tuple[tuple[int, ...], int]] = {"cut": ((roles - 1,), h + 1), "value": ((roles,), K)}
     if bcast:
         out["support"] = ((roles, roles), 2)
@@ -62,36 +64,36 @@ def roles_of(theta: dict[str, np.ndarray], h: int) -> np.ndarray:
     return np.searchsorted(cuts, np.arange(h), side="right").astype(np.int64)
 
 
-def apply(cfg: dict[str, Any], theta: dict[str, np.ndarray], search_inputs: bool = True) -> dict[str, Any]:
+def apply(scenario: Scenario, theta: dict[str, np.ndarray], search_inputs: bool = True) -> Scenario:
     """A copy of the resolved scenario with attack and schedule ``search`` and the per-node
     parameters these per-role choices expand to (``[adversary]``, ``[adversary.schedule_params]``
     and, with ``search_inputs``, ``[inputs]`` as explicit values: role i of R starts at level
     -1 + 2i/(R - 1) on the first axis, so the role assignment is also the choice of inputs)."""
-    c = copy.deepcopy(cfg)
-    s, adv = c["system"], c["adversary"]
-    f, h, d = s["f"], s["n"] - s["f"], s["dim"]
+    s = scenario.system
+    f, h, d = s.f, s.h, s.dim
     role = roles_of(theta, h)
-    adv["attack"] = "search"
-    adv["schedule"] = "search"
     vals = np.broadcast_to(np.asarray(theta["value"], dtype=np.int64)[role][:, None], (h, d))   # h x d
-    adv["search_values"] = np.broadcast_to(vals, (f, h, d)).tolist()
+    attack = {"search_values": np.broadcast_to(vals, (f, h, d)).tolist()}
     if "silent" in theta:
-        adv["search_silent"] = np.broadcast_to(np.asarray(theta["silent"], dtype=np.int64)[role], (f, h)).tolist()
+        attack["search_silent"] = np.broadcast_to(np.asarray(theta["silent"], dtype=np.int64)[role], (f, h)).tolist()
     if "support" in theta:
-        adv["search_support"] = np.asarray(theta["support"], dtype=np.int64)[np.ix_(role, role)].tolist()
+        attack["search_support"] = np.asarray(theta["support"], dtype=np.int64)[np.ix_(role, role)].tolist()
     H = np.asarray(theta["hold"], dtype=bool)[np.ix_(role, role)]               # [sender, receiver]
     np.fill_diagonal(H, False)
     sp = {"holds": [[int(a), int(b)] for a, b in zip(*np.nonzero(H))],
           "byzantine_first": bool(np.asarray(theta["byzantine_first"]).ravel()[0])}
     if "gated" in theta:
         sp["gated"] = bool(np.asarray(theta["gated"]).ravel()[0])
-    adv["schedule_params"] = sp
+    attack_cls = protocol_class(scenario.algorithm.name).attacks()["search"]
+    adversary = Adversary(attack="search", schedule="search", seen_window=scenario.adversary.seen_window,
+                          schedule_params=SCHEDULES["search"].Params(**sp), params=attack_cls.Params(**attack))
+    out = scenario.model_copy(update={"adversary": adversary})
     if search_inputs:
         x = np.zeros((h, d))
         x[:, 0] = np.linspace(-1.0, 1.0, int(np.asarray(theta["hold"]).shape[0]))[role]
-        scale = float(c["inputs"].get("scale", 1.0))
-        c["inputs"] = {"kind": "values", "scale": scale, "values": (scale * x).tolist()}
-    return c
+        scale = scenario.inputs.scale
+        out = out.model_copy(update={"inputs": InputsTable(kind="values", scale=scale, values=(scale * x).tolist())})
+    return out
 
 
 def score(result: dict[str, Any]) -> tuple[float, bool]:
@@ -156,7 +158,7 @@ def rank(result: dict[str, Any]) -> tuple[bool, bool, float, float]:
 
 @dataclass
 class SearchOutcome:
-    cfg: dict[str, Any]
+    scenario: Scenario
     result: dict[str, Any]
     score: float
     broken: bool
@@ -174,10 +176,10 @@ def _sample(P: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.
     return out
 
 
-def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, local: int = 16, elite: float = 0.25,
+def optimise(scenario: Scenario, *, generations: int = 3, samples: int = 8, local: int = 16, elite: float = 0.25,
              smoothing: float = 0.7, seed: int = 0, stop_on_break: bool = True, roles: int = ROLES,
              search_inputs: bool = True, fidelity: int | None = 3, dispatch: str | None = "inline",
-             evaluate: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> SearchOutcome:
+             evaluate: Callable[[Scenario], dict[str, Any]] | None = None) -> SearchOutcome:
     """Cross-entropy method, then coordinate ascent with restarts; candidates are first run cut
     short, the promising ones in full (multi-fidelity).
 
@@ -208,18 +210,14 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
             return execute(c, progress=False)
 
 
-    fam = family(cfg, roles)
-    rng = np.random.default_rng([int(cfg["scenario"]["seed"]), int(seed), SEARCH_SEED_SALT])
+    fam = family(scenario, roles)
+    rng = np.random.default_rng([int(scenario.scenario.seed), int(seed), SEARCH_SEED_SALT])
     P = {k: np.broadcast_to(np.asarray(PRIOR.get(k, [1.0 / k_] * k_), dtype=float), shape + (k_,)).copy()
          for k, (shape, k_) in fam.items()}
-    full_its = int(cfg["algorithm"].get("iterations") or 0)
+    full_its = scenario.algorithm.iterations
     short = fidelity is not None and full_its > 2 * fidelity
-    fast = copy.deepcopy(cfg)
-    if dispatch is not None and "run" in fast:
-        fast["run"]["dispatch"] = dispatch
-    cheap = copy.deepcopy(fast)
-    if short:
-        cheap["algorithm"]["iterations"] = int(fidelity)
+    fast = scenario if dispatch is None else scenario.updated("run", dispatch=dispatch)
+    cheap = fast.updated("algorithm", iterations=int(fidelity), iterations_source="cut short by the search") if short else fast
     unit = full_its / fidelity if short else 1.0
     total = generations * samples + local
     state: dict[str, Any] = {"rank": None, "theta": None, "result": None, "n": 0, "cost": 0.0, "stop": False}
@@ -236,6 +234,12 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
             state["cost"] += unit
             s_hat, full = score(res)[0], True
         broken = full and score(res)[1]
+        if broken:  # a break counts only if it persists over the horizon (not slow contraction)
+            long = evaluate(at_horizon(apply(fast, th, search_inputs), full_its))
+            state["cost"] += unit * HORIZON_FACTOR
+            broken = kind_of(long) is not None
+            if broken:
+                res = long
         terminated = (res["checks"].get("termination") or {}).get("holds") is not False
         rk = (broken, terminated, s_hat, progress_score(res, window=None))
         history.append(s_hat)
@@ -254,7 +258,12 @@ def optimise(cfg: dict[str, Any], *, generations: int = 3, samples: int = 8, loc
             res = evaluate(apply(fast, th, search_inputs))
             state["cost"] += unit
         s_, broken = score(res)
-        return SearchOutcome(apply(cfg, th, search_inputs), res, s_, broken, state["n"], history, state["cost"])
+        found = apply(scenario, th, search_inputs)
+        if broken and res["iterations"][-1]["iteration"] > full_its:  # confirmed at the horizon: keep that run
+            found = at_horizon(found, full_its)
+        else:
+            broken = False
+        return SearchOutcome(found, res, s_, broken, state["n"], history, state["cost"])
 
     for _ in range(generations):
         batch = []

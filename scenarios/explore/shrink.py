@@ -10,12 +10,12 @@ C-averaging) and reduces it while it still fails, greedily, within an evaluation
 3. fewer Byzantine deviations: a Byzantine payload becomes the honest mean, a silent pair speaks,
    withheld support (broadcast) is given, per Byzantine node then per (Byzantine, honest) pair.
 
-:func:`save_counterexample` writes the resolved scenario back as TOML (derived keys such as the
-theory left out; resolve recomputes them), so that ``jungle run FILE --seed S`` replays the run.
+:func:`save_counterexample` writes the resolved scenario back as TOML (its ``file_data``: derived
+keys such as the theory left out; resolve recomputes them), so that ``jungle run FILE --seed S``
+replays the run.
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
 from dataclasses import dataclass, field
@@ -26,11 +26,11 @@ import numpy as np
 
 from nodes.attacks.search import MENU
 from scenarios.errors import ScenarioError
+from scenarios.explore.breaks import at_horizon
 from scenarios.explore.search import score
 from scenarios.run.execute import execute
 from scenarios.spec.resolve import resolve
-
-DERIVED = {("algorithm", "theory"), ("algorithm", "iterations_source"), ("system", "h")}
+from scenarios.spec.schema import Scenario
 
 
 # ------------------------------------------------------------------------------------------------
@@ -85,23 +85,12 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def scenario_data(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The resolved scenario without private keys and derived values (resolve recomputes them)."""
-    data = {k: copy.deepcopy(v) for k, v in cfg.items() if not k.startswith("_")}
-    for table, key in DERIVED:
-        data.get(table, {}).pop(key, None)
-    alg = cfg.get("algorithm", {})
-    if alg.get("iterations_source") not in (None, "algorithm.iterations"):
-        data["algorithm"].pop("iterations", None)
-    return data
-
-
-def save_counterexample(cfg: dict[str, Any], path: str | Path, note: str = "") -> Path:
+def save_counterexample(scenario: Scenario, path: str | Path, note: str = "") -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     head = [f"# {line}" for line in note.splitlines()] if note else []
-    head.append(f"# replay: jungle run {p} --seed {cfg['scenario']['seed']}")
-    p.write_text("\n".join(head) + "\n" + to_toml(scenario_data(cfg)))
+    head.append(f"# replay: jungle run {p} --seed {scenario.scenario.seed}")
+    p.write_text("\n".join(head) + "\n" + to_toml(scenario.file_data()))
     return p
 
 
@@ -110,33 +99,65 @@ def save_counterexample(cfg: dict[str, Any], path: str | Path, note: str = "") -
 # ------------------------------------------------------------------------------------------------
 @dataclass
 class Shrunk:
-    cfg: dict[str, Any]
+    scenario: Scenario
     result: dict[str, Any]
     evaluations: int
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def size(cfg: dict[str, Any]) -> dict[str, Any]:
+def size(scenario: Scenario) -> dict[str, Any]:
     """What shrinking reduces: t (hence iterations), held links, orderings, Byzantine deviations."""
-    adv = cfg["adversary"]
-    sp = adv.get("schedule_params") or {}
-    v = np.asarray(adv.get("search_values", []))
-    return {"t": cfg["algorithm"]["t"], "iterations": cfg["algorithm"].get("iterations"),
-            "held_links": len(sp.get("holds", [])),
-            "orderings": int(bool(sp.get("byzantine_first"))) + int(bool(sp.get("gated"))),
+    adv = scenario.adversary
+    sp, p = adv.schedule_params, adv.params
+    v = np.asarray(getattr(p, "search_values", None) or [])
+    silent = getattr(p, "search_silent", None)
+    support = getattr(p, "search_support", None)
+    return {"t": scenario.algorithm.t, "iterations": scenario.algorithm.iterations,
+            "held_links": len(getattr(sp, "holds", [])),
+            "orderings": int(bool(getattr(sp, "byzantine_first", False))) + int(bool(getattr(sp, "gated", False))),
             "deviations": int(np.sum(v != MENU.index("mean"))) if v.size else 0,
-            "silent_pairs": int(np.sum(adv.get("search_silent", 0))),
-            "unsupported": int(np.sum(1 - np.asarray(adv.get("search_support", 1))))}
+            "silent_pairs": int(np.sum(silent if silent is not None else 0)),
+            "unsupported": int(np.sum(1 - np.asarray(support if support is not None else 1)))}
 
 
-def _with_t(cfg: dict[str, Any], t: int) -> dict[str, Any]:
-    data = scenario_data(cfg)
+def _with_t(scenario: Scenario, t: int) -> Scenario:
+    """The scenario re-resolved with target t: the iteration count N(t) follows, and a break is
+    judged at its horizon (:mod:`scenarios.explore.breaks`), so the horizon is recomputed from it."""
+    data = scenario.file_data()
     data["algorithm"]["t"] = t
-    return resolve(data, seed=cfg["scenario"]["seed"])
+    data["algorithm"].pop("iterations", None)
+    return at_horizon(resolve(data, seed=scenario.scenario.seed))
 
 
-def shrink(cfg: dict[str, Any], budget: int = 24,
-           evaluate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+def _with_schedule(scenario: Scenario, **changes) -> Scenario:
+    adv = scenario.adversary
+    return scenario.updated("adversary", schedule_params=adv.schedule_params.model_copy(update=changes))
+
+
+def _with_attack(scenario: Scenario, **changes) -> Scenario:
+    adv = scenario.adversary
+    return scenario.updated("adversary", params=adv.params.model_copy(update=changes))
+
+
+class _State:
+    """The smallest broken run so far and the evaluations spent."""
+
+    def __init__(self, scenario: Scenario, result: dict[str, Any], n: int, budget: int, evaluate):
+        self.scenario, self.result, self.n, self.budget, self.evaluate = scenario, result, n, budget, evaluate
+
+    def attempt(self, candidate: Scenario) -> bool:
+        """Run ``candidate``; keep it when it is still broken."""
+        if self.n >= self.budget:
+            return False
+        res = self.evaluate(candidate)
+        self.n += 1
+        if score(res)[1]:
+            self.scenario, self.result = candidate, res
+            return True
+        return False
+
+
+def shrink(scenario: Scenario, budget: int = 24, evaluate: Callable[[Scenario], dict[str, Any]] | None = None,
            result: dict[str, Any] | None = None) -> Shrunk:
     """Greedy reduction of a broken run (see the module docstring); returns the smallest broken run
     found within ``budget`` evaluations (the input itself if it is not broken)."""
@@ -144,72 +165,72 @@ def shrink(cfg: dict[str, Any], budget: int = 24,
         def evaluate(c):
             return execute(c, progress=False)
 
-    state = {"cfg": cfg, "res": result if result is not None else evaluate(cfg), "n": 0 if result is not None else 1}
-    before = size(cfg)
-    if not score(state["res"])[1]:
-        return Shrunk(cfg, state["res"], state["n"], {"before": before, "after": before, "note": "not broken"})
-
-    def attempt(c: dict[str, Any]) -> bool:
-        if state["n"] >= budget:
-            return False
-        res = evaluate(c)
-        state["n"] += 1
-        if score(res)[1]:
-            state.update(cfg=c, res=res)
-            return True
-        return False
-
-    # 1. fewer iterations (smaller t)
-    for t in range(1, cfg["algorithm"]["t"]):
+    st = _State(scenario, result if result is not None else evaluate(scenario), 0 if result is not None else 1,
+                budget, evaluate)
+    before = size(scenario)
+    if not score(st.result)[1]:
+        return Shrunk(scenario, st.result, st.n, {"before": before, "after": before, "note": "not broken"})
+    for t in range(1, scenario.algorithm.t):  # 1. fewer iterations (smaller t)
         try:
-            if attempt(_with_t(state["cfg"], t)):
+            if st.attempt(_with_t(st.scenario, t)):
                 break
         except ScenarioError:
             continue
-    adv0 = state["cfg"]["adversary"]
-    # 2. fewer withheld messages and orderings
-    if adv0.get("schedule") == "search":
-        holds = list((adv0.get("schedule_params") or {}).get("holds", []))
-        chunk = len(holds)
-        while holds and chunk >= 1 and state["n"] < budget:
-            i, changed = 0, False
-            while i < len(holds) and state["n"] < budget:
-                trial = holds[:i] + holds[i + chunk:]
-                c = copy.deepcopy(state["cfg"])
-                c["adversary"]["schedule_params"]["holds"] = trial
-                if attempt(c):
-                    holds, changed = trial, True
-                else:
-                    i += chunk
-            if not changed:
-                chunk //= 2
+    if st.scenario.adversary.schedule == "search":  # 2. fewer withheld messages and orderings
+        _shrink_holds(st)
         for key in ("byzantine_first", "gated"):
-            if (state["cfg"]["adversary"].get("schedule_params") or {}).get(key):
-                c = copy.deepcopy(state["cfg"])
-                c["adversary"]["schedule_params"][key] = False
-                attempt(c)
-    # 3. fewer Byzantine deviations
-    if state["cfg"]["adversary"].get("attack") == "search":
-        mean = MENU.index("mean")
-        adv = state["cfg"]["adversary"]
-        f, h = len(adv["search_values"]), len(adv["search_values"][0])
-        for b in range(f):
-            for r in [None] + list(range(h)):
-                cur = state["cfg"]["adversary"]
-                rows = range(h) if r is None else [r]
-                if all(all(x == mean for x in cur["search_values"][b][rr]) for rr in rows):
-                    continue
-                c = copy.deepcopy(state["cfg"])
-                for rr in rows:
-                    c["adversary"]["search_values"][b][rr] = [mean] * len(cur["search_values"][b][rr])
-                attempt(c)
-        for key, good in (("search_silent", 0), ("search_support", 1)):
-            if key in state["cfg"]["adversary"]:
-                for i in range(len(state["cfg"]["adversary"][key])):
-                    row = state["cfg"]["adversary"][key][i]
-                    if all(x == good for x in row):
-                        continue
-                    c = copy.deepcopy(state["cfg"])
-                    c["adversary"][key][i] = [good] * len(row)
-                    attempt(c)
-    return Shrunk(state["cfg"], state["res"], state["n"], {"before": before, "after": size(state["cfg"])})
+            if getattr(st.scenario.adversary.schedule_params, key):
+                st.attempt(_with_schedule(st.scenario, **{key: False}))
+    if st.scenario.adversary.attack == "search":  # 3. fewer Byzantine deviations
+        _shrink_values(st)
+        _shrink_rows(st)
+    return Shrunk(st.scenario, st.result, st.n, {"before": before, "after": size(st.scenario)})
+
+
+def _shrink_holds(st: _State) -> None:
+    """Drop held links: all, then halves, then one at a time, while the run stays broken."""
+    holds = list(st.scenario.adversary.schedule_params.holds)
+    chunk = len(holds)
+    while holds and chunk >= 1 and st.n < st.budget:
+        i, changed = 0, False
+        while i < len(holds) and st.n < st.budget:
+            trial = holds[:i] + holds[i + chunk:]
+            if st.attempt(_with_schedule(st.scenario, holds=trial)):
+                holds, changed = trial, True
+            else:
+                i += chunk
+        if not changed:
+            chunk //= 2
+
+
+def _shrink_values(st: _State) -> None:
+    """A Byzantine payload becomes the honest mean: per Byzantine node, then per (Byzantine, honest) pair."""
+    mean = MENU.index("mean")
+    values = st.scenario.adversary.params.search_values
+    if not values:
+        return
+    f, h = len(values), len(values[0])
+    for b in range(f):
+        for r in [None] + list(range(h)):
+            cur = st.scenario.adversary.params.search_values
+            rows = range(h) if r is None else [r]
+            if all(all(x == mean for x in cur[b][rr]) for rr in rows):
+                continue
+            new = [[list(row) for row in node] for node in cur]
+            for rr in rows:
+                new[b][rr] = [mean] * len(cur[b][rr])
+            st.attempt(_with_attack(st.scenario, search_values=new))
+
+
+def _shrink_rows(st: _State) -> None:
+    """A silent row speaks, a withheld support row is given, one row at a time."""
+    for key, good in (("search_silent", 0), ("search_support", 1)):
+        if getattr(st.scenario.adversary.params, key, None) is None:
+            continue
+        for i in range(len(getattr(st.scenario.adversary.params, key))):
+            rows = getattr(st.scenario.adversary.params, key)
+            if all(x == good for x in rows[i]):
+                continue
+            new = [list(row) for row in rows]
+            new[i] = [good] * len(rows[i])
+            st.attempt(_with_attack(st.scenario, **{key: new}))

@@ -6,9 +6,14 @@ and the sweep runs the product of the axes, times a list of seeds. The optional 
   seeds    a list of seeds, or an integer k meaning seeds 1..k (default: ``scenario.seed`` or 1)
   literal  dotted keys whose list value is one value, not an axis (e.g. ``["inputs.values"]``)
 
+The grid is validated by its own schema (``jungle schema --grid``): ``[sweep]`` by
+:class:`~scenarios.spec.schema.SweepTable`, and every point by the scenario schema when it is
+resolved. A point that cannot be resolved is recorded with its one-line error (an impossible
+combination, e.g. f >= n); a grid none of whose points can be resolved, or with an unknown key, is
+refused.
+
 Resumable: each run is stored as ``OUT/runs/<key>.json``, the key a hash of the resolved scenario
-(every default filled in, private ``_`` keys, ``scenario.name`` and ``scenario.description`` left
-out) and the seed. A sweep started again runs only the points whose JSON is missing; a run's JSON is
+(every default filled in; ``scenario.name`` and ``scenario.description`` left out) and the seed. A sweep started again runs only the points whose JSON is missing; a run's JSON is
 written (atomically) as soon as that run finishes, so an interrupted sweep loses nothing finished.
 
 Output: ``OUT/runs/*.json`` (one result JSON per run) and ``OUT/results.csv`` (one row per grid
@@ -23,21 +28,20 @@ import hashlib
 import itertools
 import json
 import math
-import multiprocessing as mp
 import os
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-from scenarios.errors import ScenarioError
+from scenarios.errors import ScenarioError, UnknownKey
+from scenarios.explore.executor import Executor
 from scenarios.report.plots import PlotsUnavailable, plot_sweep
 from scenarios.report.results import json_default
 from scenarios.run.execute import execute
 from scenarios.spec.files import load
 from scenarios.spec.resolve import resolve
+from scenarios.spec.schema import Scenario, SweepTable
+from scenarios.spec.validation import validated
 
 KEY_EXCLUDE = {("scenario", "name"), ("scenario", "description")}
 
@@ -51,7 +55,7 @@ class Point:
 
     values: dict[str, Any]
     seed: int
-    cfg: dict[str, Any] | None
+    scenario: Scenario | None
     error: str | None = None
     key: str = ""
 
@@ -68,18 +72,12 @@ class Grid:
         return [k for k, _ in self.axes]
 
 
-def _seeds(spec: Any, default: int) -> list[int]:
-    if spec is None:
+def _seeds(spec: SweepTable, default: int) -> list[int]:
+    if spec.seeds is None:
         return [default]
-    if isinstance(spec, bool):
-        raise ScenarioError("sweep.seeds must be a list of seeds or a count")
-    if isinstance(spec, int):
-        if spec < 1:
-            raise ScenarioError(f"sweep.seeds = {spec}: a count must be >= 1")
-        return list(range(1, spec + 1))
-    if isinstance(spec, list) and spec and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in spec):
-        return list(spec)
-    raise ScenarioError(f"sweep.seeds must be a non-empty list of non-negative integers or a count, got {spec!r}")
+    if isinstance(spec.seeds, int):
+        return list(range(1, spec.seeds + 1))
+    return list(spec.seeds)
 
 
 def axes_of(data: dict[str, Any], literal: Iterable[str] = ()) -> list[tuple[str, list[Any]]]:
@@ -103,32 +101,26 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     data.setdefault(table, {})[key] = value
 
 
-def run_key(cfg: dict[str, Any]) -> str:
+def run_key(scenario: Scenario) -> str:
     """Hash of the resolved scenario (canonical JSON) and its seed: the run's identity."""
-    pub = {}
-    for table, values in cfg.items():
-        if table.startswith("_"):
-            continue
-        if isinstance(values, dict):
-            values = {k: v for k, v in values.items() if (table, k) not in KEY_EXCLUDE}
-        pub[table] = values
+    pub = scenario.as_json()
+    pub["scenario"] = {k: v for k, v in pub["scenario"].items() if ("scenario", k) not in KEY_EXCLUDE}
     text = json.dumps(pub, sort_keys=True, separators=(",", ":"), default=json_default, allow_nan=True)
     h = hashlib.sha256(text.encode())
-    h.update(f"|seed={cfg['scenario']['seed']}".encode())
+    h.update(f"|seed={scenario.scenario.seed}".encode())
     return h.hexdigest()[:24]
 
 
-def expand(data: dict[str, Any]) -> Grid:
+def expand(data: dict[str, Any], base_dir: Path | None = None) -> Grid:
     """The grid's points, each resolved (or carrying the one-line error that made it invalid)."""
     data = copy.deepcopy(data)
-    sw = data.pop("sweep", {}) or {}
-    if not isinstance(sw, dict):
-        raise ScenarioError("[sweep] must be a table")
-    default_seed = data.get("scenario", {}).get("seed", 1)
+    sw = validated(SweepTable, data.pop("sweep", {}), "sweep")
+    sc = data.get("scenario", {})
+    default_seed = sc.get("seed", 1) if isinstance(sc, dict) else 1
     if isinstance(default_seed, list):
         raise ScenarioError("scenario.seed cannot be a list in a grid: use [sweep] seeds = [...]")
-    seeds = _seeds(sw.get("seeds"), default_seed if isinstance(default_seed, int) else 1)
-    axes = axes_of(data, sw.get("literal", []))
+    seeds = _seeds(sw, default_seed if isinstance(default_seed, int) else 1)
+    axes = axes_of(data, sw.literal)
     grid = Grid(base=data, axes=axes, seeds=seeds)
     keys = [k for k, _ in axes]
     for combo in itertools.product(*[v for _, v in axes]):
@@ -138,23 +130,28 @@ def expand(data: dict[str, Any]) -> Grid:
             for k, v in values.items():
                 _set(d, k, v)
             try:
-                cfg = resolve(d, seed=seed)
-                grid.points.append(Point(values, seed, cfg, key=run_key(cfg)))
+                scenario = resolve(d, seed=seed, base_dir=base_dir)
+                grid.points.append(Point(values, seed, scenario, key=run_key(scenario)))
+            except UnknownKey:
+                raise  # every point would fail the same way: a typo in the grid
             except ScenarioError as exc:
                 grid.points.append(Point(values, seed, None, error=str(exc)))
+    if grid.points and all(p.scenario is None for p in grid.points):
+        raise ScenarioError(f"no point of the grid can be run; the first: {grid.points[0].error}")
     return grid
 
 
 def load_grid(path: str) -> Grid:
-    return expand(load(path))
+    src = load(path, what="grid")
+    return expand(src.data, src.base_dir)
 
 
 # ------------------------------------------------------------------------------------------------
 # running
 # ------------------------------------------------------------------------------------------------
-def run_one(cfg: dict[str, Any]) -> dict[str, Any]:
+def run_one(scenario: Scenario) -> dict[str, Any]:
     """One run, in whatever process or Dask worker executes it; returns a JSON-able result."""
-    result = execute(cfg, progress=False)
+    result = execute(scenario, progress=False)
     return json.loads(json.dumps(result, default=json_default, allow_nan=True))
 
 
@@ -184,18 +181,18 @@ class SweepReport:
 
 def run_sweep(grid: Grid, out: str | Path, *, workers: int | None = None, dask: Any = None,
               progress: bool = True, on_result: Callable[[str, dict[str, Any]], None] | None = None,
-              write_plots: bool = False) -> SweepReport:
-    """Run every missing point of ``grid`` into ``out``; ``dask`` is a scheduler address or a
-    ``distributed.Client``. ``on_result(key, result)`` is called after each finished run has been
+              write_plots: bool = False, executor: Executor | None = None) -> SweepReport:
+    """Run every missing point of ``grid`` into ``out`` on ``executor`` (default: ``workers`` local
+    processes, or the Dask scheduler ``dask``, an address or a ``distributed.Client``). ``on_result(key, result)`` is called after each finished run has been
     saved (an exception it raises interrupts the sweep, as Ctrl-C does)."""
     out = Path(out)
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
-    todo: dict[str, dict[str, Any]] = {}
+    todo: dict[str, Scenario] = {}
     skipped = []
     for p in grid.points:
-        if p.cfg is None:
+        if p.scenario is None:
             continue
         done = _load_done(runs / f"{p.key}.json")
         if done is not None:
@@ -203,7 +200,7 @@ def run_sweep(grid: Grid, out: str | Path, *, workers: int | None = None, dask: 
             if p.key not in skipped:
                 skipped.append(p.key)
         else:
-            todo.setdefault(p.key, p.cfg)
+            todo.setdefault(p.key, p.scenario)
     ran: list[str] = []
 
     def finished(key: str, res: dict[str, Any]) -> None:
@@ -213,86 +210,21 @@ def run_sweep(grid: Grid, out: str | Path, *, workers: int | None = None, dask: 
         if on_result is not None:
             on_result(key, res)
 
-    bar, task = _progress(progress, len(todo), len(skipped))
+    keys = list(todo)
+    ex = executor or Executor(workers=workers, dask=dask, progress=progress)
     try:
-        if bar is not None:
-            bar.start()
-        if not todo:
-            pass
-        elif dask is not None:
-            _run_dask(todo, dask, finished, lambda: bar.advance(task) if bar else None)
-        elif (workers or os.cpu_count() or 1) <= 1 or len(todo) == 1:
-            for key, cfg in todo.items():
-                finished(key, run_one(cfg))
-                if bar:
-                    bar.advance(task)
-        else:
-            _run_processes(todo, workers or os.cpu_count() or 1, finished, lambda: bar.advance(task) if bar else None)
+        for i, res in ex.run(run_one, [(todo[k],) for k in keys],
+                             label=f"sweep ({len(skipped)} already done)" if skipped else "sweep",
+                             describe=lambda r: r.get("scenario", {}).get("scenario", {}).get("name", "")):
+            finished(keys[i], res)
     finally:
-        if bar is not None:
-            bar.stop()
         csv_path = write_csv(grid, results, out / "results.csv")
     if write_plots:
         try:
             plot_sweep(grid, results, out / "plots")
         except PlotsUnavailable:
             pass  # matplotlib is optional: the CSV and JSON results are written all the same
-    return SweepReport(grid, out, ran, skipped, sum(p.cfg is None for p in grid.points), results, csv_path)
-
-
-def _progress(enabled: bool, total: int, skipped: int):
-    if not enabled:
-        return None, None
-
-    bar = Progress(TextColumn("[bold]sweep[/] ({task.fields[skipped]} already done)"), BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    task = bar.add_task("sweep", total=total, skipped=skipped)
-    return bar, task
-
-
-def _run_processes(todo: dict[str, dict], workers: int, finished, tick) -> None:
-    ex = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"))
-    try:
-        pending = {ex.submit(run_one, cfg): key for key, cfg in todo.items()}
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda fu: pending[fu]):
-                key = pending.pop(fut)
-                finished(key, fut.result())
-                tick()
-    except BaseException:
-        ex.shutdown(wait=False, cancel_futures=True)
-        raise
-    ex.shutdown(wait=True)
-
-
-DASK_CONNECT_TIMEOUT = 60
-"""Seconds to reach the scheduler (a cold cluster on a busy machine can take longer than dask's 30 s)."""
-
-
-def _run_dask(todo: dict[str, dict], dask: Any, finished, tick) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ModuleNotFoundError as exc:
-        raise ScenarioError("--dask needs the dask extra: pip install 'jungle[dask]'") from exc
-    own = not isinstance(dask, Client)
-    try:
-        client = Client(dask, timeout=DASK_CONNECT_TIMEOUT) if own else dask
-    except (OSError, TimeoutError) as exc:
-        raise ScenarioError(f"--dask {dask!r}: cannot reach the scheduler ({exc})") from None
-    try:
-        futs = [client.submit(run_one, cfg, key=f"jungle-run-{key}", pure=False) for key, cfg in todo.items()]
-        names = {f.key: k for f, k in zip(futs, todo)}
-        try:
-            for fut in as_completed(futs):
-                finished(names[fut.key], fut.result())
-                tick()
-        except BaseException:
-            client.cancel(futs)
-            raise
-    finally:
-        if own:
-            client.close()
+    return SweepReport(grid, out, ran, skipped, sum(p.scenario is None for p in grid.points), results, csv_path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -335,7 +267,7 @@ def table_rows(grid: Grid, results: dict[str, dict[str, Any]]) -> list[dict[str,
         row: dict[str, Any] = dict(p.values)
         row["seed"] = p.seed
         row["key"] = p.key
-        if p.cfg is None:
+        if p.scenario is None:
             row["status"] = "invalid"
             row["error"] = p.error
         elif p.key in results:

@@ -16,27 +16,25 @@ The claimed threshold is computed, not typed in: the smallest n at which the alg
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
-import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from agreement.theory import theory_for
 from net.schedules import SCHEDULES
 from scenarios.errors import ScenarioError
+from scenarios.explore.breaks import at_horizon, describe, kind_of
+from scenarios.explore.executor import Executor
 from scenarios.explore.search import failures, optimise, score
 from scenarios.explore.shrink import save_counterexample, shrink
-from scenarios.run.execute import execute
-from scenarios.run.protocols import protocol_for
-from scenarios.spec.files import load
+from scenarios.explore.worst_case import one_step_column
+from scenarios.run.execute import execute, prepare
+from scenarios.run.protocols import protocol_class
 from scenarios.spec.resolve import resolve
+from scenarios.spec.schema import Scenario
 
 CONSTRUCTIONS = {
     "iterate": [("theorem5", "theorem5", "theorem5"), ("theorem4", "theorem4", "theorem4"),
@@ -106,12 +104,11 @@ def _data(alg, n, f, o: Options, inputs, attack, schedule, seed) -> dict[str, An
 
 
 def trials(alg: str, n: int, f: int, o: Options):
-    """(label, resolved cfg) of every trial of one (algorithm, f, n), constructions first; trials
+    """(label, resolved scenario) of every trial of one (algorithm, f, n), constructions first; trials
     whose scenario cannot be built at this n (e.g. a construction's counts) are skipped."""
     proto = "broadcast" if alg == "broadcast" else "iterate"
-    probe = resolve(_data(alg, n, f, o, "gaussian", "silent", "random", 1))
     skip = set(SKIP_ATTACKS)
-    attacks = o.attacks or sorted(a for a in protocol_for(probe).attacks() if a not in skip)
+    attacks = o.attacks or sorted(a for a in protocol_class(alg).attacks() if a not in skip)
     scheds = o.schedules or sorted(s for s in SCHEDULES if s not in SKIP_SCHEDULES)
     plan = [(inp, a, s, seed) for (inp, a, s) in CONSTRUCTIONS[proto] for seed in o.seeds]
     pairs = [(a, s) for a in attacks for s in scheds]
@@ -123,19 +120,19 @@ def trials(alg: str, n: int, f: int, o: Options):
         plan += [(o.inputs[j % len(o.inputs)], a, s, o.seeds[j % len(o.seeds)]) for j, (a, s) in enumerate(pairs)]
     for inp, a, s, seed in plan:
         try:
-            cfg = resolve(_data(alg, n, f, o, inp, a, s, seed))
-        except (ScenarioError, KeyError):
+            scenario = resolve(_data(alg, n, f, o, inp, a, s, seed))
+        except ScenarioError:
             continue
-        yield f"{a}/{s}/{inp}", cfg
+        yield f"{a}/{s}/{inp}", scenario
 
 
-def search_evals(cfg: dict[str, Any], o: Options) -> int:
+def search_evals(scenario: Scenario, o: Options) -> int:
     """How many candidate runs the search adversary gets for this scenario (see Options.search_budget)."""
-    n = cfg["system"]["n"]
-    its = max(1, cfg["algorithm"]["iterations"])
+    n = scenario.system.n
+    its = max(1, scenario.algorithm.iterations)
     if its > 2 * o.search_fidelity:  # the search runs candidates cut short (optimise's fidelity)
         its = o.search_fidelity
-    cost = its * n * n * (n if cfg["algorithm"]["name"] == "broadcast" else 1)
+    cost = its * n * n * (n if scenario.algorithm.name == "broadcast" else 1)
     return int(min(o.search_max, max(o.search_min, o.search_budget // cost)))
 
 
@@ -145,17 +142,24 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
     runs = 0
     out: dict[str, Any] = {"algorithm": alg, "f": f, "n": n, "status": "pass"}
 
-    for label, cfg in trials(alg, n, f, o):
+    for label, scenario in trials(alg, n, f, o):
         try:
-            res = execute(cfg, progress=False)
+            res = execute(scenario, progress=False)
         except ScenarioError:  # e.g. a construction's inputs need more honest nodes than n - f
             continue
         runs += 1
-        s, broken = score(res)
-        if broken:
-            out.update(status="broken", broken_by=label, found_by="shipped" if not label.startswith("theorem") else "construction")
-            out["counterexample"] = _record(cfg, res, alg, f, n, o, label)
-            break
+        if not score(res)[1]:
+            continue
+        long_scenario = at_horizon(scenario)  # a break must persist over the horizon (not slow contraction)
+        long = execute(long_scenario, progress=False)
+        runs += 1
+        if kind_of(long) is None:
+            out.setdefault("slow_contraction", []).append({"by": label, **describe(long)})
+            continue
+        out.update(status="broken", broken_by=label, break_kind=kind_of(long),
+                   found_by="shipped" if not label.startswith("theorem") else "construction")
+        out["counterexample"] = _record(long_scenario, long, alg, f, n, o, label)
+        break
     if out["status"] == "pass" or alg in ("mda", "broadcast"):
         # the search adversary, told nothing (also where something else broke it, for the record)
 
@@ -174,31 +178,31 @@ def run_unit(alg: str, f: int, n: int, o: Options) -> dict[str, Any]:
                 break
         out["search"] = {"broken": sr.broken, "score": sr.score, "evaluations": runs}
         if sr.broken:
-            small = shrink(sr.cfg, budget=o.shrink_evals, result=sr.result)
+            small = shrink(sr.scenario, budget=o.shrink_evals, result=sr.result)
             runs += small.evaluations
-            sc = small.cfg["scenario"]
-            sc["name"] = f"thresholds-{alg}-f{f}-n{n}-search"
-            sc["description"] = (f"jungle thresholds: the search adversary (told no construction) breaks {alg} at "
-                                 f"n = {n}, f = {f}; payloads, held links and inputs found by the search, then shrunk")
-            out["search"]["counterexample"] = _record(small.cfg, small.result, alg, f, n, o, "search", suffix="-search",
+            named = small.scenario.updated(
+                "scenario", name=f"thresholds-{alg}-f{f}-n{n}-search",
+                description=(f"jungle thresholds: the search adversary (told no construction) breaks {alg} at "
+                             f"n = {n}, f = {f}; payloads, held links and inputs found by the search, then shrunk"))
+            out["search"]["counterexample"] = _record(named, small.result, alg, f, n, o, "search", suffix="-search",
                                                       shrunk=small.summary)
             if out["status"] == "pass":
-                out.update(status="broken", broken_by="search", found_by="search",
+                out.update(status="broken", broken_by="search", found_by="search", break_kind=kind_of(small.result),
                            counterexample=out["search"]["counterexample"])
     out["runs"] = runs
     out["seconds"] = time.perf_counter() - t0
     return out
 
 
-def _record(cfg, res, alg, f, n, o: Options, label, suffix="", shrunk=None) -> dict[str, Any]:
+def _record(scenario: Scenario, res, alg, f, n, o: Options, label, suffix="", shrunk=None) -> dict[str, Any]:
     path = Path(o.out) / "counterexamples" / f"{alg}-f{f}-n{n}{suffix}.toml"
-    save_counterexample(cfg, path, note=f"jungle thresholds: {label} breaks {alg} at n = {n}, f = {f}")
-    seed = cfg["scenario"]["seed"]
-    replay = execute(resolve(load(str(path)), seed=seed), progress=False)
+    save_counterexample(scenario, path, note=f"jungle thresholds: {label} breaks {alg} at n = {n}, f = {f}")
+    seed = scenario.scenario.seed
+    replay = execute(prepare(str(path), [], seed), progress=False)
     c = res["checks"]
     rec = {"file": str(path), "seed": seed, "command": f"jungle run {path} --seed {seed}",
            "digest": res["trace_digest"], "replays": replay["trace_digest"] == res["trace_digest"],
-           "by": label, "fails": failures(res),
+           "by": label, "fails": failures(res), "break": describe(res),
            "contraction": {k: c["contraction"].get(k) for k in ("holds", "measured", "bound")},
            "averaging": {k: c["averaging"].get(k) for k in ("holds", "measured", "bound")},
            "termination": c["termination"].get("holds")}
@@ -220,9 +224,10 @@ def summarise(units: list[dict[str, Any]], o: Options) -> dict[str, Any]:
             passing = [u["n"] for u in us if u["status"] == "pass"]
             broken = [u["n"] for u in us if u["status"] == "broken"]
             row = {"algorithm": alg, "f": f, "include_self": o.include_self, "claimed": claimed,
-                   "claimed_text": th.threshold, "smallest_pass": min(passing) if passing else None,
+                   "headline": th.headline_n, "claimed_text": th.threshold, "smallest_pass": min(passing) if passing else None,
                    "largest_broken": max(broken) if broken else None,
-                   "per_n": {str(u["n"]): u for u in us}}
+                   "per_n": {str(u["n"]): u for u in us},
+                   "one_step": {"n": c_n, **one_step_column(alg, c_n, f, include_self=o.include_self)}}
             notes = []
             if claimed is not None and broken and max(broken) >= claimed:
                 notes.append(f"CONTRADICTS the claim: broken at n = {max(broken)} >= {claimed}")
@@ -233,55 +238,28 @@ def summarise(units: list[dict[str, Any]], o: Options) -> dict[str, Any]:
     return {"kind": "thresholds", "options": o.__dict__, "rows": rows}
 
 
-def run_thresholds(o: Options, workers: int | None = None, progress: bool = True) -> dict[str, Any]:
+def _describe(u: dict[str, Any]) -> str:
+    return (f"{u['algorithm']} f={u['f']} n={u['n']}: {u['status']} {u.get('broken_by') or ''} "
+            f"({u['runs']} runs, {u['seconds']:.0f} s)")
+
+
+def run_thresholds(o: Options, workers: int | None = None, progress: bool = True,
+                   executor: Executor | None = None) -> dict[str, Any]:
+    """Every (algorithm, f, n) unit on ``executor`` (default: ``workers`` local processes)."""
     Path(o.out).mkdir(parents=True, exist_ok=True)
     units = [(alg, f, n) for alg in o.algorithms for f in o.fs for n in n_range(alg, f, o)[1]]
     # longest first (bigger n and f first) so that the pool ends together
     units.sort(key=lambda u: -(u[1] * 100 + u[2]))
-    done: list[dict[str, Any]] = []
-    bar = task = None
-
-    console = Console(stderr=True)
-    lines = progress and not console.is_terminal
-    t0 = time.perf_counter()
-    if progress and not lines:
-        bar = Progress(TextColumn("[bold]thresholds[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("ETA"), TimeRemainingColumn())
-        task = bar.add_task("thresholds", total=len(units))
-        bar.start()
-    try:
-        w = workers or os.cpu_count() or 1
-        if w <= 1:
-            for u in units:
-                done.append(run_unit(*u, o))
-                if bar:
-                    bar.advance(task)
-                if lines:
-                    console.print(f"{len(done)}/{len(units)} {u}: {done[-1]['status']}", highlight=False)
-        else:
-            with ProcessPoolExecutor(max_workers=w, mp_context=mp.get_context("spawn")) as ex:
-                pending = {ex.submit(run_unit, *u, o) for u in units}
-                while pending:
-                    fin, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fu in fin:
-                        done.append(fu.result())
-                        if bar:
-                            bar.advance(task)
-                        if lines:
-                            u = done[-1]
-                            console.print(f"[{time.perf_counter() - t0:6.0f} s] {len(done)}/{len(units)} {u['algorithm']} "
-                                          f"f={u['f']} n={u['n']}: {u['status']} {u.get('broken_by') or ''} "
-                                          f"({u['runs']} runs, {u['seconds']:.0f} s)", highlight=False)
-    finally:
-        if bar:
-            bar.stop()
+    ex = executor or Executor(workers=workers, progress=progress, every=1)
+    done = [u for _, u in ex.run(run_unit, [(*u, o) for u in units], label="thresholds", describe=_describe)]
     return summarise(done, o)
 
 
 def print_table(table: dict[str, Any], console) -> None:
     t = Table(title="resilience thresholds (observed)", show_lines=True)
-    for col in ("algorithm", "f", "include_self", "claimed n", "smallest n: no attack broke it",
-                "largest n: broken", "counterexample (largest broken n)", "notes"):
+    for col in ("algorithm", "f", "include_self", "headline n", "n its assumption needs", "one-step factor at that n",
+                "smallest n: no attack broke it", "largest n: broken", "break kind", "counterexample (largest broken n)",
+                "notes"):
         t.add_column(col)
     for r in table["rows"]:
         ce = ""
@@ -289,11 +267,12 @@ def print_table(table: dict[str, Any], console) -> None:
             u = r["per_n"][str(r["largest_broken"])]
             c = u["counterexample"]
             ce = f"{c['command']}\n({u['broken_by']}; replays: {'yes' if c['replays'] else 'NO'})"
-        t.add_row(r["algorithm"], str(r["f"]), str(r["include_self"]),
-                  f"{r['claimed']}" if r["claimed"] is not None else "-",
+        kind = r["per_n"][str(r["largest_broken"])].get("break_kind", "") if r["largest_broken"] is not None else ""
+        t.add_row(r["algorithm"], str(r["f"]), str(r["include_self"]), _n(r.get("headline")),
+                  f"{r['claimed']}" if r["claimed"] is not None else "-", _one_step(r),
                   str(r["smallest_pass"]) if r["smallest_pass"] is not None else "none in range",
                   str(r["largest_broken"]) if r["largest_broken"] is not None else "none in range",
-                  ce, "; ".join(r["notes"]))
+                  kind or "", ce, "; ".join(r["notes"]))
     console.print(t)
     srch = []
     for r in table["rows"]:
@@ -309,17 +288,36 @@ def print_table(table: dict[str, Any], console) -> None:
             console.print("  " + line)
 
 
+def _n(v) -> str:
+    return "-" if v is None else str(v)
+
+
+def _one_step(r: dict[str, Any]) -> str:
+    """The exact worst-case factor of one iteration (``jungle worst-case``) at the row's n its
+    assumption needs: ``2/3``, ``0.8571 (lower bound)``, or ``-`` when there is none."""
+    o = r.get("one_step") or {}
+    if o.get("factor") is None:
+        return "-"
+    frac = o.get("fraction")
+    v = frac if frac and "/" in frac else f"{o['factor']:.4g}"
+    return f"{v}{'' if o.get('exact') else ' (lower bound)'} (n = {o['n']})"
+
+
 def markdown(table: dict[str, Any]) -> str:
-    lines = ["| algorithm | f | include_self | claimed n | smallest n no attack broke | largest n broken | counterexample |",
-             "|---|---|---|---|---|---|---|"]
+    """The table: the paper's headline n, the n its assumption needs, what the explorer found, the
+    kind of the break at the largest broken n (confirmed over the horizon), its counterexample."""
+    lines = ["| algorithm | f | headline n | n its assumption needs | one-step factor at that n "
+             "| smallest n no attack broke | largest n broken | break kind | counterexample |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in table["rows"]:
-        ce = ""
+        ce, kind = "", ""
         if r["largest_broken"] is not None:
             u = r["per_n"][str(r["largest_broken"])]
             ce = f"`{u['counterexample']['command']}` ({u['broken_by']})"
-        lines.append(f"| {r['algorithm']} | {r['f']} | {r['include_self']} | {r['claimed'] if r['claimed'] is not None else '-'} | "
-                     f"{r['smallest_pass'] if r['smallest_pass'] is not None else 'none'} | "
-                     f"{r['largest_broken'] if r['largest_broken'] is not None else 'none'} | {ce} |")
+            kind = u.get("break_kind") or ""
+        lines.append(f"| {r['algorithm']} | {r['f']} | {_n(r.get('headline'))} | {_n(r['claimed'])} | "
+                     f"{_one_step(r)} | {r['smallest_pass'] if r['smallest_pass'] is not None else 'none'} | "
+                     f"{r['largest_broken'] if r['largest_broken'] is not None else 'none'} | {kind} | {ce} |")
     return "\n".join(lines) + "\n"
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from agreement.worstcase import WorstCase, default_q, one_step_factor, worst_case
-from scenarios.explore.shrink import to_toml
-from scenarios.run.execute import execute
-from scenarios.spec.files import load
+from scenarios.explore.shrink import save_counterexample
+from scenarios.run.execute import execute, prepare
 from scenarios.spec.resolve import resolve
+from scenarios.spec.schema import Scenario
 
 
 def scenario_data(wc: WorstCase) -> dict[str, Any]:
@@ -43,22 +43,25 @@ def scenario_data(wc: WorstCase) -> dict[str, Any]:
     }
 
 
+def scenario_of(wc: WorstCase) -> Scenario:
+    """The resolved (validated) scenario that replays ``wc.config``."""
+    return resolve(scenario_data(wc))
+
+
 def write_scenario(wc: WorstCase, path: str | Path) -> Path:
+    """Write the validated scenario (:func:`scenarios.explore.shrink.save_counterexample`)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     lemma = f"{wc.lemma.factor:.6g}" if wc.lemma.factor is not None else "not applicable"
-    head = [f"# jungle worst-case {wc.algorithm} --n {wc.n} --f {wc.f} --q {wc.q} --include-self "
+    head = [f"jungle worst-case {wc.algorithm} --n {wc.n} --f {wc.f} --q {wc.q} --include-self "
             f"{str(wc.include_self).lower()}",
-            f"# factor {wc.factor:.12g}{f' = {wc.fraction}' if wc.fraction else ''} "
-            f"({'exact' if wc.exact else 'LOWER BOUND'}), lemma factor {lemma}; replayed {wc.replayed_factor:.12g}",
-            f"# replay: jungle run {p}"]
-    p.write_text("\n".join(head) + "\n" + to_toml(scenario_data(wc)))
-    return p
+            f"factor {wc.factor:.12g}{f' = {wc.fraction}' if wc.fraction else ''} "
+            f"({'exact' if wc.exact else 'LOWER BOUND'}), lemma factor {lemma}; replayed {wc.replayed_factor:.12g}"]
+    return save_counterexample(scenario_of(wc), p, note="\n".join(head))
 
 
 def replay(path: str | Path) -> dict[str, Any]:
     """Run the scenario file (one iteration) and return its result JSON."""
-    return execute(resolve(load(str(path))), progress=False)
+    return execute(prepare(str(path)), progress=False)
 
 
 @contextlib.contextmanager

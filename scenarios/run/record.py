@@ -1,14 +1,15 @@
 """Per-iteration measurements of the honest family, computed as soon as every honest node has its
-vector of that iteration (so a run never holds more than the iterations still in progress)."""
+vector of that iteration (so a run never holds more than the iterations still in progress, unless
+``keep_families``: the checks of the lower-bound constructions read every iteration's family)."""
 from __future__ import annotations
 
 import numpy as np
 
-from agreement.diameters import averaging_error, d2, dcw2
+from agreement.diameters import d2, dcw2
 
 
 class IterationRecorder:
-    def __init__(self, honest: list[int]):
+    def __init__(self, honest: list[int], keep_families: bool = False):
         self.index = {node: i for i, node in enumerate(honest)}
         self.h = len(honest)
         self._pending: dict[int, list[np.ndarray | None]] = {}
@@ -17,6 +18,9 @@ class IterationRecorder:
         self.mean0: np.ndarray | None = None
         self.d2_0: float | None = None
         self.final: dict[int, np.ndarray] = {}
+        self.keep_families = keep_families
+        self.families: dict[int, np.ndarray] = {}
+        """Iteration k -> the h x d honest family (only with ``keep_families``; complete iterations)."""
 
     def add(self, node: int, k: int, x: np.ndarray) -> None:
         slot = self._pending.setdefault(k, [None] * self.h)
@@ -31,6 +35,8 @@ class IterationRecorder:
     def _close(self, k: int) -> None:
         X = np.stack(self._pending.pop(k))
         self._count.pop(k)
+        if self.keep_families:
+            self.families[k] = X
         self._measure(k, X, self.h)
 
     def _measure(self, k: int, X: np.ndarray, nodes: int) -> None:
@@ -52,4 +58,4 @@ class IterationRecorder:
         return [self.rows[k] for k in sorted(self.rows)]
 
 
-__all__ = ["IterationRecorder", "averaging_error"]
+__all__ = ["IterationRecorder"]

@@ -18,6 +18,7 @@ from net.network import Network
 from net.schedules import make_schedule
 from net.validate import Verifier
 from nodes.adversary import Adversary, ByzantineNode
+from nodes.context import AttackContext, LearnContext
 from nodes.honest import HonestNode
 
 
@@ -35,7 +36,8 @@ class Streams:
 
 @dataclass
 class Simulation:
-    cfg: dict[str, Any]
+    scenario: Any
+    """The resolved scenario (:class:`scenarios.spec.schema.Scenario`)."""
     honest: list[int]
     byzantine: list[int]
     net: Network
@@ -46,26 +48,47 @@ class Simulation:
     byz_nodes: list = field(default_factory=list)
 
 
-def build(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None,
+@dataclass(frozen=True)
+class LearnRun:
+    """What the LEARN runner hands a protocol that simulates LEARN its own way
+    (:meth:`scenarios.run.protocols.Protocol.simulate_learn`): the shared setup and the measurements."""
+
+    context: LearnContext
+    """What the adversary may know (the workload, eta, theta_1, T, the rule, the momentum)."""
+    theta1: np.ndarray
+    T: int
+    eta: float
+    momentum: float
+    output: str
+    output_index: int
+    grad_fn: Callable[[int], Callable[[np.ndarray, int], np.ndarray]]
+    """``grad_fn(i)``: honest node i's gradient oracle ``(theta, t) -> g`` (its own seeded stream)."""
+    on_theta: Callable[[int, int, np.ndarray], None]
+    on_grad: Callable[[int, int, np.ndarray, np.ndarray], None]
+
+
+def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
           on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
-          machine_factory: Callable[[int], Any] | None = None) -> Simulation:
+          machine_factory: Callable[[int], Any] | None = None, learn: LearnContext | None = None) -> Simulation:
     """Build keys, validator, schedule, network, adversary and node objects (nothing runs yet).
-    ``machine_factory(node)`` overrides ``protocol.machine(node, x0[i], on_vector)``."""
-    s, adv_cfg = cfg["system"], cfg["adversary"]
-    n, f, q, d = s["n"], s["f"], s["q"], s["dim"]
+    ``machine_factory(node)`` overrides ``protocol.machine(node, x0[i], on_vector)``; ``learn`` is
+    the LEARN context the adversary may read."""
+    s, adv = scenario.system, scenario.adversary
+    n, f, q, d = s.n, s.f, s.q, s.dim
     h = n - f
     honest, byzantine = list(range(h)), list(range(h, n))
-    seed = cfg["scenario"]["seed"]
-    keyring = Keyring(seed, n)
+    keyring = Keyring(scenario.scenario.seed, n)
     verifier = Verifier(keyring, d, protocol.schemas(d))
-    schedule = make_schedule(adv_cfg["schedule"], adv_cfg.get("schedule_params"))
+    schedule = make_schedule(adv.schedule, adv.schedule_params)
     net = Network(n, honest, byzantine, schedule, verifier, streams.schedule,
-                  record_trace=bool(cfg["run"].get("record_trace") or protocol.record_trace),
-                  max_steps=int(cfg["run"].get("max_steps", 50_000_000)), progress=progress)
-    attack = protocol.attacks()[adv_cfg["attack"]]()
+                  record_trace=bool(scenario.run.record_trace or protocol.record_trace),
+                  max_steps=scenario.run.max_steps, progress=progress)
+    attack = protocol.attacks()[adv.attack]()
+    context = AttackContext(algorithm=scenario.algorithm.name, schedule_params=adv.schedule_params, learn=learn,
+                            include_self=s.include_self)
     adversary = Adversary(attack, n=n, f=f, q=q, d=d, honest=honest, byzantine=byzantine,
                           signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
-                          params=adv_cfg, protocol={"name": cfg["algorithm"]["name"], "cfg": cfg})
+                          params=adv.params, context=context, seen_window=adv.seen_window)
     adversary.net = net
     net.serve_after_output = bool(getattr(protocol, "serve_after_output", False))
     net.adversary = adversary
@@ -74,7 +97,7 @@ def build(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None
         m = machine_factory(i) if machine_factory else protocol.machine(i, x0[i], on_vector)
         nodes.append(HonestNode(i, m, keyring.signer(i), net))
     net.prune_enabled = bool(nodes) and all(hasattr(node.machine, "stale_below") for node in nodes)
-    sim = Simulation(cfg, honest, byzantine, net, nodes, adversary)
+    sim = Simulation(scenario, honest, byzantine, net, nodes, adversary)
     sim.byz_nodes = [ByzantineNode(b, adversary, net) for b in byzantine]
     return sim
 
@@ -83,17 +106,13 @@ async def run_async(sim: Simulation) -> Simulation:
     """Run a built simulation inside the caller's trio run: one task per honest and Byzantine node,
     plus the network's coordinator; returns when every honest node is done (or the run stalled)."""
     net = sim.net
-    if sim.cfg["run"].get("dispatch", "tasks") == "inline":
+    if sim.scenario.run.dispatch == "inline":
         net.inline = {node.node: node.handle for node in [*sim.nodes, *sim.byz_nodes]}
         await net.run(sim.honest)
         return _finish(sim)
     async with trio.open_nursery() as nursery:
-        for node in sim.nodes:
-            nursery.start_soon(node.run)
-        for bn in sim.byz_nodes:
-            nursery.start_soon(bn.run)
-        while len(net._inbox) < net.n:  # every task has opened its inbox
-            await trio.sleep(0)
+        for node in [*sim.nodes, *sim.byz_nodes]:
+            await nursery.start(node.run)  # returns once the node waits in its inbox
         await net.run(sim.honest)
         nursery.cancel_scope.cancel()
     return _finish(sim)
@@ -110,9 +129,9 @@ def _finish(sim: Simulation) -> Simulation:
     return sim
 
 
-def simulate(cfg: dict[str, Any], protocol, streams: Streams, x0: np.ndarray | None,
+def simulate(scenario, protocol, streams: Streams, x0: np.ndarray | None,
              on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
-             machine_factory: Callable[[int], Any] | None = None) -> Simulation:
+             machine_factory: Callable[[int], Any] | None = None, learn: LearnContext | None = None) -> Simulation:
     """Build and run a simulation in a fresh trio run."""
-    sim = build(cfg, protocol, streams, x0, on_vector, progress, machine_factory)
+    sim = build(scenario, protocol, streams, x0, on_vector, progress, machine_factory, learn)
     return trio.run(run_async, sim)

@@ -1,27 +1,30 @@
-"""Scenario files (TOML): loading, ``--set`` overrides, defaults, and validation.
+"""Scenario files (TOML): loading built-in names and paths, and ``--set`` overrides.
 
-Errors a user can cause raise :class:`ScenarioError` with a one-line message naming the key to fix;
-the CLI prints it and exits with status 2.
+:func:`load` returns the file's raw tables and the directory relative paths in it are read from;
+:func:`scenarios.spec.resolve.resolve` validates and resolves them. Errors a user can cause raise
+:class:`ScenarioError` with a one-line message (the CLI prints it and exits with status 2).
 """
 from __future__ import annotations
 
-import copy
 import json
 import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from scenarios.errors import ScenarioError
+from scenarios.spec.validation import closest, short
 
-DEFAULTS: dict[str, Any] = {
-    "scenario": {"name": "unnamed", "kind": "agreement", "seed": 1, "description": ""},
-    "system": {"n": 26, "f": 5, "dim": 10, "include_self": True},
-    "algorithm": {"name": "icwtm", "t": 3, "allow_below_threshold": False},
-    "inputs": {"kind": "gaussian", "scale": 1.0},
-    "adversary": {"attack": "split", "schedule": "random"},
-    "run": {"record_trace": False, "max_steps": 50_000_000, "dispatch": "tasks"},
-}
+
+@dataclass(frozen=True)
+class Source:
+    """A loaded scenario (or grid) file: its raw tables and the directory of the file (None for a
+    built-in scenario: relative paths are then read from the working directory)."""
+
+    data: dict[str, Any]
+    base_dir: Path | None
+    label: str
 
 
 def builtin_dir():
@@ -38,25 +41,40 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in builtin_dir().iterdir() if p.name.endswith(".toml"))
 
 
-def load(name_or_path: str) -> dict[str, Any]:
+def read_text(path: Path, what: str = "scenario file") -> str:
+    """The UTF-8 text of a file, or one line saying why it cannot be read."""
+    if path.is_dir():
+        raise ScenarioError(f"{what} {str(path)!r} is a directory, not a TOML file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{what} {str(path)!r} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start}): is it a TOML file?") from None
+    except OSError as exc:
+        raise ScenarioError(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+
+
+def parse_toml(text: str, label: str) -> dict[str, Any]:
+    """The tables of a TOML text, or one line with the parser's error."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label}: not valid TOML: {exc}") from None
+
+
+def load(name_or_path: str, what: str = "scenario") -> Source:
     """A built-in scenario by name, or a TOML file by path."""
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        if not p.exists():
-            raise ScenarioError(f"scenario file {name_or_path!r} does not exist")
-        text = p.read_text()
-    else:
-        f = builtin_dir() / f"{name_or_path}.toml"
-        if not f.is_file():
-            raise ScenarioError(f"unknown scenario {name_or_path!r}; `jungle list` shows the built-in ones")
-        text = f.read_text()
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{name_or_path}: not valid TOML: {exc}") from None
-    if p.exists():
-        data.setdefault("_base_dir", str(p.resolve().parent))
-    return data
+    if p.suffix == ".toml" or p.exists() or "/" in name_or_path:
+        text = read_text(p, f"{what} file")
+        return Source(parse_toml(text, name_or_path), p.resolve().parent, name_or_path)
+    f = builtin_dir() / f"{name_or_path}.toml"
+    if not f.is_file():
+        hint = closest(name_or_path, builtin_names())
+        raise ScenarioError(f"unknown {what} {name_or_path!r}{f' (did you mean {hint!r}?)' if hint else ''}; "
+                            "`jungle list` shows the built-in ones, or give a path to a .toml file")
+    return Source(parse_toml(f.read_text(encoding="utf-8"), name_or_path), None, name_or_path)
 
 
 def parse_value(text: str) -> Any:
@@ -73,11 +91,11 @@ def parse_value(text: str) -> Any:
 
 def apply_set(data: dict[str, Any], assignment: str) -> None:
     """Apply one ``KEY=VALUE`` override, KEY dotted (``system.n``)."""
-    if "=" not in assignment:
-        raise ScenarioError(f"--set {assignment!r}: expected KEY=VALUE, e.g. system.n=31")
+    if not isinstance(assignment, str) or "=" not in assignment:
+        raise ScenarioError(f"--set {short(assignment)}: expected KEY=VALUE, e.g. system.n=31")
     key, _, value = assignment.partition("=")
     parts = key.strip().split(".")
-    if len(parts) < 2 or not all(parts):
+    if len(parts) < 2 or not all(p.strip() for p in parts):
         raise ScenarioError(f"--set {key!r}: the key must be TABLE.KEY, e.g. system.n")
     node = data
     for part in parts[:-1]:
@@ -85,24 +103,3 @@ def apply_set(data: dict[str, Any], assignment: str) -> None:
         if not isinstance(node, dict):
             raise ScenarioError(f"--set {key!r}: {part!r} is not a table")
     node[parts[-1]] = parse_value(value.strip())
-
-
-def merged(data: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(DEFAULTS)
-    for table, values in data.items():
-        if table.startswith("_"):
-            out[table] = values
-            continue
-        if not isinstance(values, dict):
-            raise ScenarioError(f"[{table}] must be a table of keys, got {type(values).__name__}")
-        out.setdefault(table, {}).update(copy.deepcopy(values))
-    return out
-
-
-def _int(cfg, table, key, lo=None):
-    v = cfg[table].get(key)
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise ScenarioError(f"{table}.{key} must be an integer, got {v!r}")
-    if lo is not None and v < lo:
-        raise ScenarioError(f"{table}.{key} must be >= {lo}, got {v}")
-    return v

@@ -6,19 +6,24 @@ from explicit imports; third-party protocols come under the ``jungle.protocols``
 """
 from __future__ import annotations
 
-from typing import Any
-
 from agreement.registry import Registry
 from scenarios.run.protocols.broadcast import BroadcastProtocol
 from scenarios.run.protocols.iterate import Protocol
+from scenarios.run.protocols.server import ServerProtocol
 
 PROTOCOLS: Registry[type[Protocol]] = Registry("protocol", "jungle.protocols")
 PROTOCOLS.register("broadcast", BroadcastProtocol)
+PROTOCOLS.register("server", ServerProtocol)
 
 
-def protocol_for(cfg: dict[str, Any]) -> Protocol:
-    name = cfg["algorithm"]["name"]
-    return (PROTOCOLS[name] if name in PROTOCOLS else Protocol)(cfg)
+def protocol_class(algorithm: str) -> type[Protocol]:
+    """The adapter class of an algorithm name ("iterate a rule" when no protocol has the name)."""
+    return PROTOCOLS[algorithm] if algorithm in PROTOCOLS else Protocol
 
 
-__all__ = ["PROTOCOLS", "Protocol", "protocol_for"]
+def protocol_for(scenario) -> Protocol:
+    """The adapter of a resolved scenario."""
+    return protocol_class(scenario.algorithm.name)(scenario)
+
+
+__all__ = ["PROTOCOLS", "Protocol", "protocol_class", "protocol_for"]
