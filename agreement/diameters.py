@@ -4,6 +4,8 @@ A family is an ``h x d`` array, one row per honest node.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -29,11 +31,19 @@ def pairwise_sq_distances(x: np.ndarray) -> np.ndarray:
 
 
 def d2(x: np.ndarray) -> float:
-    """l2 diameter D2(x) = max_{j,k} ||x_j - x_k||_2 (eq. 4 with r = 2)."""
+    """l2 diameter D2(x) = max_{j,k} ||x_j - x_k||_2 (eq. 4 with r = 2). When the Gram product
+    overflows (finite values beyond about 1e154), measured on x scaled by a power of two."""
     x = np.asarray(x, dtype=np.float64)
     if x.shape[0] < 2:
         return 0.0
-    return float(np.sqrt(pairwise_sq_distances(x).max()))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = float(np.sqrt(pairwise_sq_distances(x).max()))
+    if not math.isfinite(out) and np.isfinite(x).all():
+        top = float(np.max(np.abs(x)))
+        k = math.frexp(top)[1] + 2 + math.ceil(math.log2(max(1, x.shape[1]))) // 2 + 1 - 500
+        with np.errstate(over="ignore"):
+            return float(np.ldexp(d2(np.ldexp(x, -k)), k))  # inf when the diameter itself exceeds the float range
+    return out
 
 
 def dcw(x: np.ndarray) -> np.ndarray:
@@ -43,5 +53,14 @@ def dcw(x: np.ndarray) -> np.ndarray:
 
 
 def dcw2(x: np.ndarray) -> float:
-    """Coordinate-wise l2 diameter Dcw2(x) = ||Dcw(x)||_2 (section 3.1)."""
-    return float(np.linalg.norm(dcw(x)))
+    """Coordinate-wise l2 diameter Dcw2(x) = ||Dcw(x)||_2 (section 3.1); measured on x scaled by a
+    power of two when that overflows (finite values near the float maximum)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = float(np.linalg.norm(dcw(x)))
+    if not math.isfinite(out) and np.isfinite(x).all():
+        top = float(np.max(np.abs(x)))
+        k = math.frexp(top)[1] + 2 + math.ceil(math.log2(max(1, x.shape[1]))) // 2 + 1 - 500
+        with np.errstate(over="ignore"):
+            return float(np.ldexp(dcw2(np.ldexp(x, -k)), k))
+    return out

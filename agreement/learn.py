@@ -14,7 +14,17 @@ node agrees on its momentum, gamma_t = AVG_{tau_t}(m_t), instead of its raw grad
 
 Every (round t, phase) runs its own AVG sub-machine with its own ``instance`` id
 (:func:`instance_of`), so that messages of different phases never mix. Messages of a later instance
-are buffered until this node reaches it; earlier ones are dropped as stale.
+are buffered until this node reaches it, within a window: at most ``window`` instances ahead (W_L,
+default :data:`WINDOW`) and rounds up to the sub-machine's own window W_R, one envelope per (wire
+instance, round, sender, kind); anything later is refused as ``beyond_window`` (an honest message is
+held by the network until this node gets there: :meth:`LearnMachine.admits`), a repeat as
+``duplicate``. Earlier instances are dropped as stale. Buffered envelopes the new phase refuses, or
+that a finished phase never reads, are counted then (``Step.dropped``): every refusal is counted.
+
+Memory (:meth:`LearnMachine.memory_bound`): the buffer holds at most
+W_L x span x (W_R + 1) x (n - 1) x kinds envelopes (span: wire instances per LEARN instance, kinds:
+message kinds of the sub-machine), plus the current sub-machine's bound, the finished phases a
+broadcast-based AVG keeps serving, and the T + 1 parameter vectors.
 
 AVG is any averaging-agreement machine: :data:`AVG_MACHINES` maps an algorithm name to a builder of
 sub-machines; "iterate a rule" (icwtm, mda, cva, any rule of the zoo) is built in, and a machine with
@@ -29,12 +39,18 @@ from typing import Any, Callable
 
 import numpy as np
 
+from agreement.broadcast.machine import KINDS as BROADCAST_KINDS
+from agreement.broadcast.machine import WINDOW as BROADCAST_WINDOW
 from agreement.broadcast.machine import BroadcastAgreement
+from agreement.footprint import MESSAGE_OVERHEAD, VECTOR_OVERHEAD
+from agreement.iterate import WINDOW as ITERATE_WINDOW
 from agreement.iterate import IterateRule
-from agreement.messages import Envelope, Outgoing, Step
+from agreement.messages import Envelope, Outgoing, Rejection, Step
 from agreement.rules import get_rule
 
 PHASE_GRAD, PHASE_PARAM = 0, 1
+WINDOW = 4
+"""LEARN instances (phases) ahead of its own that a node buffers messages for (W_L)."""
 PHASES = ("gradient", "parameter")
 
 
@@ -65,6 +81,7 @@ def _iterate_builder(*, n: int, f: int, q: int, include_self: bool, rule: str | 
     def build(node: int, x0: np.ndarray, instance: int, iterations: int):
         return IterateRule(node, x0, n=n, f=f, q=q, rule=fn, iterations=iterations,
                            include_self=include_self, instance=instance)
+    build.n, build.kinds, build.window = n, 1, ITERATE_WINDOW
     return build
 
 
@@ -86,6 +103,14 @@ class _Offset:
     def feed(self, env: Envelope) -> Step:
         return self._out(self.inner.feed(replace(env, instance=env.instance - self.base)))
 
+    def admits(self, env: Envelope) -> bool:
+        a = getattr(self.inner, "admits", None)
+        return a is None or a(replace(env, instance=env.instance - self.base))
+
+    def memory_bound(self) -> int | None:
+        b = getattr(self.inner, "memory_bound", None)
+        return None if b is None else b()
+
 
 def _broadcast_builder(*, n: int, f: int, rule: str | Callable = "trimmed_middle", **_) -> AvgBuilder:
     """Broadcast-based agreement (section 6, :class:`agreement.broadcast.machine.BroadcastAgreement`),
@@ -97,6 +122,7 @@ def _broadcast_builder(*, n: int, f: int, rule: str | Callable = "trimmed_middle
     def build(node: int, x0: np.ndarray, instance: int, iterations: int):
         return _Offset(BroadcastAgreement(node, x0, n=n, f=f, rule=fn, iterations=iterations), instance * span)
     build.span, build.keep_serving = span, True
+    build.n, build.kinds, build.window = n, len(BROADCAST_KINDS), BROADCAST_WINDOW
     return build
 
 
@@ -129,7 +155,8 @@ class LearnMachine:
                  T: int, eta: float, avg: AvgBuilder, iterations: Callable[[int, int], int],
                  output: str = "last", output_index: int | None = None, momentum: float = 0.0,
                  on_theta: Callable[[int, int, np.ndarray], None] | None = None,
-                 on_grad: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None):
+                 on_grad: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None,
+                 window: int = WINDOW):
         if T < 1:
             raise ValueError("T must be >= 1")
         if output not in ("random", "last"):
@@ -152,8 +179,16 @@ class LearnMachine:
         self.g: np.ndarray | None = None
         self.done = False
         self.result: np.ndarray | None = None
-        self._future: dict[int, list[Envelope]] = {}
+        self._future: dict[int, dict[tuple, Envelope]] = {}
+        """LEARN instance -> {(wire instance, round, sender, kind): envelope}, in arrival order."""
         self.replay_rejections = 0
+        if window < 1:
+            raise ValueError("window must be >= 1")
+        self.window = int(window)
+        self.sub_window = int(getattr(avg, "window", ITERATE_WINDOW))
+        """W_R: rounds of a later instance buffered (the sub-machine's own window from round 0)."""
+        self.n = getattr(avg, "n", None)
+        self.kinds = int(getattr(avg, "kinds", 1))
         self.span = int(getattr(avg, "span", 1))
         """Wire instance ids per LEARN instance (1 for "iterate a rule": wire instance = LEARN instance)."""
         self.keep_serving = bool(getattr(avg, "keep_serving", False))
@@ -172,33 +207,80 @@ class LearnMachine:
         self._begin_gradient_phase(step)
         return step
 
+    def admits(self, env: Envelope) -> bool:
+        """False when ``env`` is beyond the window (the network then holds an honest message until
+        this node moves on)."""
+        li = env.instance // self.span
+        if self.done or li < self.instance:
+            return True
+        if li > self.instance:
+            return li <= self.instance + self.window and env.round <= self.sub_window
+        a = getattr(self.sub, "admits", None)
+        return a is None or bool(a(env))
+
+    def memory_bound(self) -> int | None:
+        """Bytes this machine's state may take (module docstring); None when the AVG builder does
+        not say n or its sub-machines state no bound."""
+        if self.n is None:
+            return None
+        d = int(self.theta.shape[0])
+        buffered = self.window * self.span * (self.sub_window + 1) * (self.n - 1) * self.kinds
+        total = buffered * (8 * d + VECTOR_OVERHEAD + MESSAGE_OVERHEAD)
+        for m in ([self.sub] if self.sub is not None else []) + list(self._old.values()):
+            b = getattr(m, "memory_bound", None)
+            b = b() if b is not None else None
+            if b is None:
+                return None
+            total += b
+        return total + (self.T + 4) * (8 * d + VECTOR_OVERHEAD) + 16384
+
     def feed(self, env: Envelope) -> Step:
         step = Step()
         li = env.instance // self.span
         if li < instance_of(1, PHASE_GRAD) or li > instance_of(self.T, PHASE_PARAM):
-            step.rejected = "round_out_of_range"
+            step.rejected = Rejection.ROUND_OUT_OF_RANGE
             return step
         if self.done or li < self.instance:
             old = self._old.get(li)
             if old is None:
-                step.rejected = "stale_round"
+                step.rejected = Rejection.STALE_ROUND
                 return step
             s = old.feed(env)  # a finished phase keeps relaying; its output is not used again
             step.send.extend(s.send)
             step.rejected = s.rejected
+            step.dropped += s.dropped
             return step
         if li > self.instance:
-            self._future.setdefault(li, []).append(env)
+            step.rejected = self._buffer(li, env)
             return step
         sub_step = self.sub.feed(env)
         step.rejected = sub_step.rejected
         self._absorb(sub_step, step)
         return step
 
+    def _buffer(self, li: int, env: Envelope) -> Rejection | None:
+        """Keep ``env`` for LEARN instance ``li`` (later than ours), within the window."""
+        if li > self.instance + self.window or env.round > self.sub_window:
+            return Rejection.BEYOND_WINDOW
+        if env.sender == self.node:
+            return Rejection.OWN_MESSAGE
+        t, phase = phase_of(li)
+        if env.round >= int(self.iterations(t, phase)):
+            return Rejection.ROUND_OUT_OF_RANGE
+        bucket = self._future.get(li)
+        if bucket is None:
+            bucket = self._future[li] = {}
+        key = (env.instance, env.round, env.sender, env.kind)
+        if key in bucket:
+            return Rejection.DUPLICATE
+        bucket[key] = env
+        return None
+
     # -- internals -----------------------------------------------------------------------------
     def _absorb(self, sub_step: Step, step: Step) -> None:
         """Take a sub-machine's step; while the current phase is done, move to the next one."""
         step.send.extend(sub_step.send)
+        step.dropped += sub_step.dropped
         while sub_step.done and not self.done:
             if self.keep_serving:
                 self._old[self.instance] = self.sub
@@ -219,6 +301,7 @@ class LearnMachine:
                     return
                 sub_step = self._start_sub(PHASE_GRAD, self._gradient())
             step.send.extend(sub_step.send)
+            step.dropped += sub_step.dropped
 
     def _gradient(self) -> np.ndarray:
         g = np.asarray(self.grad_fn(self.theta, self.t), dtype=np.float64)
@@ -237,19 +320,29 @@ class LearnMachine:
         self.phase = phase
         self.sub = self.avg(self.node, x0, self.instance, int(self.iterations(self.t, phase)))
         step = self.sub.start()
-        for env in self._future.pop(self.instance, []):
+        dropped = list(step.dropped)
+        buffered = list(self._future.pop(self.instance, {}).values())
+        for i, env in enumerate(buffered):
             if step.done and not self.keep_serving:
+                dropped.extend([Rejection.STALE_ROUND] * (len(buffered) - i))  # the phase ended first
+                self.replay_rejections += len(buffered) - i
                 break
             s = self.sub.feed(env)
             if s.rejected:
                 self.replay_rejections += 1
+                dropped.append(s.rejected)
+            dropped.extend(s.dropped)
             step.send.extend(s.send)
             if s.done and not step.done:
                 step.done, step.output = True, s.output
+        step.dropped = tuple(dropped)
         return step
 
     def _finish(self, step: Step) -> None:
         self.done = True
+        left = sum(len(b) for b in self._future.values())
+        if left:  # buffered for phases this node will never run
+            step.dropped += (Rejection.STALE_ROUND,) * left
         self._future.clear()
         self.result = self.thetas[-1] if self.output == "last" else self.thetas[self.output_index - 1]
         step.done, step.output = True, self.result

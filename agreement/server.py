@@ -12,8 +12,12 @@ Round t = 1..T:
 The server's output, and every worker's, is theta_{T+1} (``output = "last"``) or theta_* for the
 shared * in [T] (``"random"``, Algorithm 3's sampled model). A worker processes the models in order
 (a later one is buffered until the earlier one arrived); a momentum that reaches the server after it
-moved on is rejected as ``stale_round``. The server buffers momenta of later rounds (at most n per
-round, rounds <= T). Workers accept MODEL messages from the server only (``not_from_server``).
+moved on is rejected as ``stale_round``. The server buffers momenta of later rounds (at most one per
+worker and round, within ``window`` rounds of its own, W = :data:`WINDOW`; later ones are refused as
+``beyond_window``, an honest one held by the network until the server gets there: ``admits``). A
+worker likewise buffers models at most W rounds ahead. Workers accept MODEL messages from the server
+only (``not_from_server``). Memory: :meth:`ServerMachine.memory_bound`, :meth:`WorkerMachine.memory_bound`
+(the buffers, plus the T + 1 models each keeps for its output).
 """
 from __future__ import annotations
 
@@ -21,10 +25,13 @@ from typing import Callable
 
 import numpy as np
 
-from agreement.messages import BROADCAST, Envelope, Outgoing, Step
+from agreement.footprint import VECTOR_OVERHEAD, WORD
+from agreement.messages import BROADCAST, Envelope, Outgoing, Rejection, Step
 
 MODEL = "MODEL"
 MOMENTUM = "VEC"
+WINDOW = 4
+"""Rounds ahead of its own a server (a worker) buffers momenta (models) of."""
 
 
 def model_instance(t: int) -> int:
@@ -43,7 +50,11 @@ class ServerMachine:
 
     def __init__(self, node: int, theta1: np.ndarray, *, workers: list[int], f: int, q: int, rule: Callable,
                  T: int, eta: float, output: str = "last", output_index: int | None = None,
-                 on_round: Callable[[int, np.ndarray, np.ndarray | None], None] | None = None):
+                 on_round: Callable[[int, np.ndarray, np.ndarray | None], None] | None = None,
+                 window: int = WINDOW):
+        if window < 1:
+            raise ValueError("window must be >= 1")
+        self.window = int(window)
         self.node, self.workers, self.f, self.q = node, set(workers), f, q
         self.rule, self.T, self.eta = rule, T, float(eta)
         self.output, self.output_index = output, output_index
@@ -65,31 +76,46 @@ class ServerMachine:
         self._send_model(step, None)
         return step
 
+    def admits(self, env: Envelope) -> bool:
+        """False when ``env`` is a momentum beyond the window (the network then holds an honest
+        message until the server moves on)."""
+        return self.done or env.instance <= momentum_instance(self.t + self.window)
+
+    def memory_bound(self) -> int:
+        """Bytes this machine's state may take: q + W |workers| buffered momenta, T + 2 models, and
+        O(W |workers|) table slots."""
+        d = int(self.theta.shape[0])
+        vectors = self.q + self.window * len(self.workers) + self.T + 2
+        return vectors * (8 * d + VECTOR_OVERHEAD) + WORD * (self.window + 2) * (4 * len(self.workers) + 64) + 4096
+
     def feed(self, env: Envelope) -> Step:
         step = Step()
         if env.kind != MOMENTUM:
-            step.rejected = "wrong_kind"
+            step.rejected = Rejection.WRONG_KIND
             return step
         if env.sender not in self.workers:
-            step.rejected = "unknown_sender"
+            step.rejected = Rejection.UNKNOWN_SENDER
             return step
         inst = env.instance
         if inst % 2 or inst < momentum_instance(1) or inst > momentum_instance(self.T) or env.round != 0:
-            step.rejected = "round_out_of_range"
+            step.rejected = Rejection.ROUND_OUT_OF_RANGE
             return step
         if self.done or inst < momentum_instance(self.t):
-            step.rejected = "stale_round"
+            step.rejected = Rejection.STALE_ROUND
             return step
         x = np.asarray(env.payload["x"], dtype=np.float64)
         if inst > momentum_instance(self.t):
+            if inst > momentum_instance(self.t + self.window):
+                step.rejected = Rejection.BEYOND_WINDOW
+                return step
             bucket = self.future.setdefault(inst, {})
             if env.sender in bucket:
-                step.rejected = "duplicate"
+                step.rejected = Rejection.DUPLICATE
             else:
                 bucket[env.sender] = x
             return step
         if env.sender in self.rows:
-            step.rejected = "duplicate"
+            step.rejected = Rejection.DUPLICATE
             return step
         self.rows[env.sender] = x
         self._advance(step)
@@ -121,9 +147,12 @@ class WorkerMachine:
 
     def __init__(self, node: int, server: int, grad_fn: Callable[[np.ndarray, int], np.ndarray], *, T: int,
                  eta: float, momentum: float = 0.0, output: str = "last", output_index: int | None = None,
-                 on_theta: Callable | None = None, on_grad: Callable | None = None):
+                 on_theta: Callable | None = None, on_grad: Callable | None = None, window: int = WINDOW):
         if not 0.0 <= momentum < 1.0:
             raise ValueError("momentum must be in [0, 1)")
+        if window < 1:
+            raise ValueError("window must be >= 1")
+        self.window = int(window)
         self.node, self.server, self.grad_fn = node, server, grad_fn
         self.T, self.eta, self.momentum = T, float(eta), float(momentum)
         self.output, self.output_index = output, output_index
@@ -137,21 +166,39 @@ class WorkerMachine:
     def start(self) -> Step:
         return Step()
 
+    def admits(self, env: Envelope) -> bool:
+        """False when ``env`` is a model beyond the window (the network then holds it until this
+        worker moves on)."""
+        return self.done or env.instance <= model_instance(self.t + 1 + self.window)
+
+    def memory_bound(self) -> int | None:
+        """Bytes this machine's state may take: W + 1 buffered models, the T + 1 models it keeps, two
+        momenta and O(W) table slots; None before it knows d (no model yet)."""
+        if not self.thetas and not self.future:
+            return 8 * WORD * (self.window + 2) + 4096
+        x = self.thetas[-1] if self.thetas else next(iter(self.future.values()))
+        d = int(np.asarray(x).shape[0])
+        vectors = self.window + 1 + self.T + 1 + 2
+        return vectors * (8 * d + VECTOR_OVERHEAD) + WORD * (self.window + 2) * 64 + 4096
+
     def feed(self, env: Envelope) -> Step:
         step = Step()
         if env.kind != MODEL:
-            step.rejected = "wrong_kind"
+            step.rejected = Rejection.WRONG_KIND
             return step
         if env.sender != self.server:
-            step.rejected = "not_from_server"
+            step.rejected = Rejection.NOT_FROM_SERVER
             return step
         inst = env.instance
         if inst % 2 == 0 or inst < model_instance(1) or inst > model_instance(self.T + 1) or env.round != 0:
-            step.rejected = "round_out_of_range"
+            step.rejected = Rejection.ROUND_OUT_OF_RANGE
             return step
         t = (inst + 1) // 2
         if self.done or t <= self.t:
-            step.rejected = "stale_round"
+            step.rejected = Rejection.STALE_ROUND
+            return step
+        if t > self.t + 1 + self.window:
+            step.rejected = Rejection.BEYOND_WINDOW
             return step
         self.future[t] = np.asarray(env.payload["x"], dtype=np.float64)
         while not self.done and self.t + 1 in self.future:

@@ -32,10 +32,26 @@ their defaults) and ``context`` (a read-only :class:`nodes.context.AttackContext
 
         def write(self, b, r, instance, round_):
             return [self.vec(b, instance, round_, np.full(self.adv.d, self.adv.params.shift))]
+
+``write`` may also return a tuple, or any iterator (a generator, ``itertools.repeat(data, k)``): the
+network reads a slot lazily and takes at most the protocol's per-slot cap of items, so a flood is
+never materialised; anything that is not ``bytes`` (or an envelope, signed here) is counted as
+``undecodable``, never raised (see :mod:`net.flood` for every bound).
+
+Containment: the adversary is omniscient but holds no honest object. The honest vectors it reads
+(``seen``, ``latest``, ``history``) are read-only views of the honest signed bytes; ``params`` and
+``context`` (the schedule's parameters, the LEARN context: workload, rule) are its own deep copies,
+functions wrapped; it holds no reference to the
+network, the honest machines, the recorders or any honest key.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+import copy
+import dataclasses
+import functools
+import types
+from operator import length_hint
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import trio
@@ -49,6 +65,80 @@ from nodes.context import AttackContext
 
 SEEN_WINDOW = 2
 """Rounds per instance of honest vectors the adversary keeps by default (``seen``)."""
+
+SIGNED_CACHE_BYTES = 16 << 20
+"""Real cost (body, signed bytes and table slots) of the adversary's cache of signed envelopes."""
+
+
+def _shielded(obj: Any) -> Any:
+    """A deep copy of ``obj`` for the adversary's own use, functions wrapped so that setting an
+    attribute on one (``rule.owned = ...``) cannot reach the function the honest nodes call. The
+    typed parameters and the context (a frozen dataclass: the LEARN context's workload and rule) are
+    copied whole, so that nothing the scenario or the honest nodes hold is reachable."""
+    out = copy.deepcopy(obj)
+
+    def shield(x):
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):  # the context (frozen): its fields
+            for fld in dataclasses.fields(x):
+                object.__setattr__(x, fld.name, shield(getattr(x, fld.name)))
+            return x
+        if isinstance(x, dict):
+            for k, v in x.items():
+                x[k] = shield(v)
+            return x
+        if isinstance(x, list):
+            for i, v in enumerate(x):
+                x[i] = shield(v)
+            return x
+        if isinstance(x, (types.FunctionType, types.BuiltinFunctionType, functools.partial)):
+            fn = x
+
+            @functools.wraps(fn, assigned=("__module__", "__name__", "__qualname__", "__doc__"), updated=())
+            def wrapper(*a, **k):
+                return fn(*a, **k)
+            return wrapper
+        return x
+    return shield(out)
+
+
+class _SignedStream:
+    """The items an attack wrote for one slot, signed lazily: envelopes are signed with the slot's
+    Byzantine key when the network reads them; everything else passes as it is (the network counts
+    what is not ``bytes``). Keeps the attack's length hint, so that the network can count a flood it
+    does not read."""
+
+    __slots__ = ("_adv", "_b", "_it")
+
+    def __init__(self, adv: "Adversary", b: int, raw: Any):
+        self._adv, self._b = adv, b
+        if raw is None:
+            raw = ()
+        elif isinstance(raw, (bytes, bytearray, memoryview, str, Envelope)) or not hasattr(raw, "__iter__"):
+            raw = (raw,)  # one item, not a sequence of items
+        self._it = iter(raw)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        m = next(self._it)
+        if isinstance(m, Envelope):
+            try:
+                return self._adv.sign(self._b, m)
+            except Exception:  # an envelope the wire format cannot encode: an invalid item
+                return m
+        return m
+
+    def __length_hint__(self) -> int:
+        try:
+            return length_hint(self._it)
+        except Exception:
+            return 0
+
+    def close(self) -> None:
+        close = getattr(self._it, "close", None)
+        if close is not None:
+            close()
 
 
 class Attack:
@@ -86,9 +176,10 @@ class Adversary:
         self.honest, self.byzantine = list(honest), list(byzantine)
         self.signers = signers
         self.rng = rng
-        self.params = params_of(type(attack), params)
-        """The attack's typed parameters (``type(attack).Params``)."""
-        self.context = context if context is not None else AttackContext()
+        self.params = _shielded(params_of(type(attack), params))
+        """The attack's typed parameters (``type(attack).Params``), its own copy."""
+        self.context = _shielded(context if context is not None else AttackContext())
+        """The read-only context (:class:`nodes.context.AttackContext`), its own copy."""
         self._seen: dict[tuple[int, int], dict[int, np.ndarray]] = {}
         self.latest: dict[int, np.ndarray] = {}
         self.history: list[tuple[int, Envelope, bytes]] = []
@@ -99,8 +190,11 @@ class Adversary:
         self._newest: dict[int, int] = {}
         self._signed: dict[bytes, bytes] = {}
         self._signed_bytes = 0
-        self.net: Network | None = None
         attack.bind(self)
+
+    @property
+    def observes(self) -> bool:
+        return bool(self.attack.observes)
 
     # -- what the adversary sees -------------------------------------------------------------
     def observe(self, sender: int, to: int, env: Envelope, data: bytes) -> None:
@@ -135,11 +229,10 @@ class Adversary:
     def slots(self, instance: int, round_: int) -> list[tuple[int, int]]:
         return self.attack.slots(instance, round_) if self.byzantine else []
 
-    def write(self, b: int, r: int, instance: int, round_: int) -> list[bytes]:
-        out = []
-        for m in self.attack.write(b, r, instance, round_):
-            out.append(self.sign(b, m) if isinstance(m, Envelope) else m)
-        return out
+    def write(self, b: int, r: int, instance: int, round_: int) -> Iterable[Any]:
+        """What Byzantine ``b`` writes to ``r`` for this slot: the attack's items, envelopes signed
+        lazily by ``b`` (a lazy iterable; the network reads at most the slot's cap)."""
+        return _SignedStream(self, b, self.attack.write(b, r, instance, round_))
 
     def sign(self, b: int, env: Envelope) -> bytes:
         """Signed bytes of a Byzantine envelope; the same content signed twice is signed once
@@ -148,10 +241,11 @@ class Adversary:
         data = self._signed.get(body)
         if data is None:
             data = body + self.signers[b].sign(body)
-            self._signed_bytes += len(data)
-            if self._signed_bytes > (64 << 20):
+            cost = 2 * len(data) + 200  # body + signed bytes + table slot and object headers
+            self._signed_bytes += cost
+            if self._signed_bytes > SIGNED_CACHE_BYTES:
                 self._signed.clear()
-                self._signed_bytes = len(data)
+                self._signed_bytes = cost
             self._signed[body] = data
         return data
 
@@ -165,8 +259,7 @@ class ByzantineNode:
         self.node, self.adversary, self.net = node, adversary, net
 
     def handle(self, slot) -> None:
-        for data in self.adversary.write(self.node, slot.receiver, slot.instance, slot.round):
-            self.net.byzantine_emit(data)
+        self.net.byzantine_write(self.adversary.write(self.node, slot.receiver, slot.instance, slot.round))
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """The node's task: open its inbox, report started (``nursery.start``), then handle one item

@@ -7,6 +7,7 @@ from agreement.messages import Step
 from net import wire
 from net.keys import Signer
 from net.network import START, Network
+from net.validate import in_canonical_order
 
 
 class HonestNode:
@@ -17,13 +18,26 @@ class HonestNode:
         self.output = None
         self.done = False
         self._stale_below = getattr(machine, "stale_below", None)
+        self._order = net.verifier.order
+        admits = getattr(machine, "admits", None)
+        if admits is not None:
+            check = net.verifier.check
+
+            def admits_bytes(data: bytes) -> bool:
+                env, reason = check(data)
+                return env is None or bool(admits(env))
+            net.set_admits(node, admits_bytes)
 
     def _emit(self, step: Step) -> None:
         for out in step.send:
-            data = wire.encode(out.envelope, self.signer)
-            self.net.submit(self.node, out.to, out.envelope, data)
+            env = in_canonical_order(out.envelope, self._order.get(out.envelope.kind))
+            data = wire.encode(env, self.signer)
+            self.net.submit(self.node, out.to, env, data)
         if step.rejected:
             self.net.reject(step.rejected)
+        if step.dropped:
+            for reason in step.dropped:
+                self.net.count_rejection(reason)
         if step.done and not self.done:
             self.done, self.output = True, step.output
             self.net.node_done(self.node)

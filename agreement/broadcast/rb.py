@@ -29,6 +29,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from agreement.messages import Rejection
+
+# enum members read once (a read from the class costs ~0.3 us on Python 3.11)
+_NOT_BROADCASTER = Rejection.NOT_BROADCASTER
+_DUPLICATE = Rejection.DUPLICATE
+_OWN_MESSAGE = Rejection.OWN_MESSAGE
+_BAD_DIGEST = Rejection.BAD_DIGEST
+
 DIGEST_SIZE = 32
 
 
@@ -61,7 +69,7 @@ class RBOut:
     echo: np.ndarray | None = None
     ready: bytes | None = None
     delivered: bool = False
-    rejected: str | None = None
+    rejected: Rejection | None = None
 
 
 @dataclass
@@ -84,9 +92,9 @@ class RBInstance:
     # -- inputs ---------------------------------------------------------------------------------
     def on_initial(self, sender: int, x: np.ndarray) -> RBOut:
         if sender != self.broadcaster:
-            return RBOut(rejected="not_broadcaster")
+            return RBOut(rejected=_NOT_BROADCASTER)
         if self.initial_seen:
-            return RBOut(rejected="duplicate")
+            return RBOut(rejected=_DUPLICATE)
         self.initial_seen = True
         dg = digest(x)
         self.vectors.setdefault(dg, x)
@@ -100,9 +108,9 @@ class RBInstance:
 
     def on_echo(self, sender: int, x: np.ndarray) -> RBOut:
         if sender == self.node:
-            return RBOut(rejected="own_message")
+            return RBOut(rejected=_OWN_MESSAGE)
         if sender in self.echo_from:
-            return RBOut(rejected="duplicate")
+            return RBOut(rejected=_DUPLICATE)
         out = RBOut()
         self._echo(sender, digest(x), x, out)
         self._try_deliver(out)
@@ -110,11 +118,11 @@ class RBInstance:
 
     def on_ready(self, sender: int, dg: bytes) -> RBOut:
         if sender == self.node:
-            return RBOut(rejected="own_message")
+            return RBOut(rejected=_OWN_MESSAGE)
         if len(dg) != DIGEST_SIZE:
-            return RBOut(rejected="bad_digest")
+            return RBOut(rejected=_BAD_DIGEST)
         if sender in self.ready_from:
-            return RBOut(rejected="duplicate")
+            return RBOut(rejected=_DUPLICATE)
         out = RBOut()
         self._ready(sender, dg, out)
         self._try_deliver(out)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from agreement.messages import Rejection
+
 
 class WitnessRound:
     """Deliveries, reports and witnesses of one iteration at one node."""
@@ -39,9 +41,9 @@ class WitnessRound:
         """The first n - f delivered pairs, sorted by broadcaster."""
         return tuple(sorted((b, self.delivered[b][0]) for b in self.order[: self.need]))
 
-    def add_report(self, sender: int, pairs: tuple[tuple[int, bytes], ...]) -> str | None:
+    def add_report(self, sender: int, pairs: tuple[tuple[int, bytes], ...]) -> Rejection | None:
         if sender in self.reports:
-            return "duplicate"
+            return Rejection.DUPLICATE
         self.reports[sender] = pairs
         if self._covers(pairs):
             self.witnesses.add(sender)
@@ -63,14 +65,14 @@ class WitnessRound:
         return bs, np.stack([self.delivered[b][1] for b in bs])
 
 
-def parse_report(n: int, f: int, ids, dgs, digest_size: int) -> tuple[tuple[tuple[int, bytes], ...] | None, str | None]:
+def parse_report(n: int, f: int, ids, dgs, digest_size: int) -> tuple[tuple[tuple[int, bytes], ...] | None, Rejection | None]:
     """Check a REPORT payload (``ids``: list of broadcaster ids, ``dgs``: their digests concatenated)
     and return its pairs, or (None, reason). A report names n - f distinct broadcasters."""
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        return None, "bad_report"
+        return None, Rejection.BAD_REPORT
     if len(ids) != n - f or len(set(ids)) != len(ids) or any(i < 0 or i >= n for i in ids):
-        return None, "bad_report"
+        return None, Rejection.BAD_REPORT
     if not isinstance(dgs, bytes) or len(dgs) != digest_size * len(ids):
-        return None, "bad_report"
+        return None, Rejection.BAD_REPORT
     pairs = tuple(sorted((b, dgs[digest_size * j : digest_size * (j + 1)]) for j, b in enumerate(ids)))
     return pairs, None

@@ -22,10 +22,21 @@ both rules return the mean. With f >= q, tau = 0 and the output is the centre.
 
 Rows with a non-finite coordinate (which the network already rejects) contribute 0 (as if at the
 centre). Cost: O(q d) per clipping step (one distance per row and one weighted sum), cc L times.
+
+Overflow: both rules are positively homogeneous (in the rows, the centre and tau together). When a
+difference or a squared distance may overflow (a value beyond 2^480, or a non-finite output from
+finite rows), or every squared distance underflows (values below about 1e-154), the rule is computed on
+the rows, centre and tau scaled by one power of two (exact) that brings the largest value near 1;
+ordinary inputs take the unscaled path, bit for bit as before.
 """
 from __future__ import annotations
 
+import math
+from typing import Callable
+
 import numpy as np
+
+from agreement.rules.overflow import needs_rescue, squares_underflow
 
 CC_ITERATIONS = 3
 """L, the number of centered-clipping steps of ``cc`` (the paper's experiments use L = 1 with a
@@ -60,16 +71,39 @@ def clip_step(X: np.ndarray, fin: np.ndarray, centre: np.ndarray, f: int, tau: f
     return centre + (scale @ diff) / X.shape[0]
 
 
+LARGE = 2.0 ** 480
+"""Above this magnitude a squared distance may overflow (a difference up to twice it, d squares)."""
+
+
+def _safe(fn: Callable, X: np.ndarray, fin: np.ndarray, centre: np.ndarray | None, tau: float | None) -> np.ndarray:
+    """``fn(X, centre, tau)``, recomputed on X, centre and tau scaled by 2^-k when that overflowed
+    (finite rows, a non-finite output) or the squared distances underflow (module docstring)."""
+    rows = X[fin] if centre is None else np.vstack([X[fin], np.asarray(centre, dtype=np.float64)[None, :]])
+    top = float(np.max(np.abs(rows)))
+    if top < LARGE and not squares_underflow(rows):  # ordinary magnitudes: squared distances are finite
+        out = fn(X, centre, tau)
+        if not needs_rescue(out, rows):
+            return out
+    k = math.frexp(top)[1] + 2  # the largest value scaled to [1/8, 1/4): differences and squared norms stay finite
+    c = None if centre is None else np.ldexp(np.asarray(centre, dtype=np.float64), -k)
+    t = None if tau is None else math.ldexp(float(tau), -k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.ldexp(fn(np.ldexp(X, -k), c, t), k)
+
+
 def centered_clipping(X: np.ndarray, f: int, own: np.ndarray | None = None, *, tau: float | None = None,
                       iterations: int = CC_ITERATIONS, centre: np.ndarray | None = None) -> np.ndarray:
     """Centered clipping (Karimireddy et al. 2021, eq. CC), L = ``iterations`` steps from ``centre``
     (default the coordinate-wise median; ``own`` is not used: the server's rule); adaptive tau per
     step unless ``tau``. Cost: O(L q d) + one median, O(q log q d)."""
     X, fin = _finite_rows(X, "cc")
-    v = np.median(X[fin], axis=0) if centre is None else np.asarray(centre, dtype=np.float64)
-    for _ in range(int(iterations)):
-        v = clip_step(X, fin, v, f, tau)
-    return v
+
+    def run(X, centre, tau):
+        v = np.median(X[fin], axis=0) if centre is None else np.asarray(centre, dtype=np.float64)
+        for _ in range(int(iterations)):
+            v = clip_step(X, fin, v, f, tau)
+        return v
+    return _safe(run, X, fin, centre, tau)
 
 
 def self_centered_clipping(X: np.ndarray, f: int, own: np.ndarray | None = None, *,
@@ -77,8 +111,11 @@ def self_centered_clipping(X: np.ndarray, f: int, own: np.ndarray | None = None,
     """Self-centred clipping (ClippedGossip, eq. SCClip) around ``own`` with uniform weights 1/q;
     adaptive tau unless ``tau``. Cost: O(q d) (O(q log q d) more for the median without ``own``)."""
     X, fin = _finite_rows(X, "scclip")
-    c = np.median(X[fin], axis=0) if own is None else np.asarray(own, dtype=np.float64)
-    return clip_step(X, fin, c, f, tau)
+
+    def run(X, centre, tau):
+        c = np.median(X[fin], axis=0) if centre is None else centre
+        return clip_step(X, fin, c, f, tau)
+    return _safe(run, X, fin, None if own is None else np.asarray(own, dtype=np.float64), tau)
 
 
 RULES = {"cc": centered_clipping, "centered_clipping": centered_clipping,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from agreement.rules.overflow import safe_mean, safe_median, squares_underflow, to_extended
+
 
 def cva_select(X: np.ndarray, f: int, own: np.ndarray | None) -> np.ndarray:
     """Row indices (in order of distance, ties by index) of the q - f vectors closest to ``own``."""
@@ -24,9 +26,18 @@ def cva_select(X: np.ndarray, f: int, own: np.ndarray | None) -> np.ndarray:
     if own is None:
         if not finite.any():
             raise ValueError("cva: no finite vector")
-        own = np.median(X[finite], axis=0)
-    diff = X - np.asarray(own, dtype=np.float64)
-    dist = np.einsum("ij,ij->i", diff, diff)
+        own = safe_median(X[finite], axis=0)
+    own = np.asarray(own, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = X - own
+        dist = np.einsum("ij,ij->i", diff, diff)
+    if np.isfinite(own).all() and (not np.isfinite(dist[finite]).all()
+                                   or squares_underflow(np.vstack([X[finite], own]))):  # extended precision
+        Y, _ = to_extended(np.vstack([X[finite], own]))
+        diff = Y[:-1] - Y[-1]
+        ext = np.full(q, np.inf, dtype=Y.dtype)
+        ext[finite] = np.einsum("ij,ij->i", diff, diff)
+        dist = ext
     dist[~finite] = np.inf
     return np.argsort(dist, kind="stable")[:k]
 
@@ -34,7 +45,7 @@ def cva_select(X: np.ndarray, f: int, own: np.ndarray | None) -> np.ndarray:
 def cva(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     """CVA (eq. 163-164): mean of the q - f vectors closest to own. Cost O(q d + q log q)."""
     X = np.asarray(X, dtype=np.float64)
-    return X[cva_select(X, f, own)].mean(axis=0)
+    return safe_mean(X[cva_select(X, f, own)])
 
 
 RULES = {"cva": cva}

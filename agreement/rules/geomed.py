@@ -8,11 +8,14 @@ can stall there). Start at the coordinate-wise median. Stated tolerance: stop wh
 scale; 1 if that is 0), TOL = 1e-10, smoothing nu = 1e-12 * s, at most MAX_ITER = 2000 iterations.
 Rows with a non-finite coordinate are dropped first (they can never be honest). With q inputs,
 GM is (f, kappa)-robust with kappa = 4 (1 + f/(q - 2f))^2 (Proposition 4, n := q).
-Cost: O(q d) per iteration.
+Cost: O(q d) per iteration. When a distance overflows (values beyond about 1e154), the iterations
+are run again in extended precision (:mod:`agreement.rules.overflow`) and the result rounded back.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from agreement.rules.overflow import EXTENDED, scaled, squares_underflow
 
 TOL = 1e-10
 NU = 1e-12
@@ -26,10 +29,29 @@ def geomed(X: np.ndarray, f: int = 0, own: np.ndarray | None = None, *, tol: flo
     X = X[np.isfinite(X).all(axis=1)]
     if X.shape[0] == 0:
         raise ValueError("geomed: no finite vector")
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = None if squares_underflow(X) else _weiszfeld(X, tol, nu, max_iter)
+    if z is None:  # a distance overflowed: the same iterations in extended precision
+        if EXTENDED is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                z = _weiszfeld(X.astype(EXTENDED), tol, nu, max_iter)
+        if z is None:
+            k = int(np.frexp(np.max(np.abs(X)))[1]) - 500
+            k = max(2, k) if not squares_underflow(X) else k
+            with np.errstate(over="ignore", invalid="ignore"):
+                z = scaled(lambda Y: _weiszfeld(Y, tol, nu, max_iter), X, k)
+        z = np.asarray(z, dtype=np.float64)
+    return z
+
+
+def _weiszfeld(X: np.ndarray, tol: float, nu: float, max_iter: int) -> np.ndarray | None:
+    """The iterations of :func:`geomed` in X's precision; None as soon as a distance is not finite."""
     z = np.median(X, axis=0)
     diff = X - z
     dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    s = float(dist.mean()) or 1.0
+    if not np.isfinite(dist).all():
+        return None
+    s = dist.mean() or 1.0  # in X's precision (a float() of an extended one could overflow)
     for _ in range(max_iter):
         near = dist <= nu * s  # rows that coincide with z
         far = ~near
@@ -40,15 +62,17 @@ def geomed(X: np.ndarray, f: int = 0, own: np.ndarray | None = None, *, tol: flo
         eta = int(near.sum())
         if eta:
             # Vardi-Zhang step: z may sit on a data point that is not the median; move off it
-            r = float(np.linalg.norm(w @ (X[far] - z)))
+            r = np.linalg.norm(w @ (X[far] - z))
             g = min(1.0, eta / r) if r > 0 else 1.0
             z_new = (1.0 - g) * T + g * z
         else:
             z_new = T
-        step = float(np.linalg.norm(z_new - z))
+        step = np.linalg.norm(z_new - z)
         z = z_new
         diff = X - z
         dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        if not np.isfinite(dist).all():
+            return None
         if step <= tol * s:
             break
     return z

@@ -5,13 +5,16 @@ original Krum uses n - f - 2 neighbours, self excluded). Krum outputs the row of
 (ties: lowest index); Multi-Krum outputs the mean of the q - f rows of smallest scores (ties: lowest
 index). Rows with a non-finite coordinate are infinitely far from every row. With q inputs and at
 most f Byzantine, Krum is (f, kappa)-robust with kappa = 6 (1 + f/(q - 2f)) (Proposition 3, n := q).
-Cost: O(q^2 d) for the distances (one Gram product) + O(q^2 log q).
+Cost: O(q^2 d) for the distances (one Gram product) + O(q^2 log q). When the Gram product
+overflows (values beyond about 1e154), the distances are recomputed in extended precision by direct
+differences (:mod:`agreement.rules.overflow`), and the mean of Multi-Krum is taken overflow-safe.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from agreement.diameters import pairwise_sq_distances
+from agreement.rules.overflow import safe_mean, sq_distances_extended, squares_underflow
 
 
 def sq_distances_finite(X: np.ndarray) -> np.ndarray:
@@ -23,7 +26,12 @@ def sq_distances_finite(X: np.ndarray) -> np.ndarray:
     D = np.full((q, q), np.inf)
     idx = np.flatnonzero(fin)
     if idx.size:
-        D[np.ix_(idx, idx)] = pairwise_sq_distances(X[idx])
+        with np.errstate(over="ignore", invalid="ignore"):
+            block = pairwise_sq_distances(X[idx])
+        if not np.isfinite(block).all() or squares_underflow(X[idx]):  # overflow or underflow: extended precision
+            block = sq_distances_extended(X[idx])
+            D = D.astype(block.dtype)
+        D[np.ix_(idx, idx)] = block
     np.fill_diagonal(D, 0.0)
     return D
 
@@ -51,7 +59,7 @@ def multikrum(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarra
     X = np.asarray(X, dtype=np.float64)
     q = X.shape[0]
     sel = np.argsort(krum_scores(X, f), kind="stable")[: q - f]
-    return X[sel].mean(axis=0)
+    return safe_mean(X[sel])
 
 
 def kappa_krum(n: int, f: int) -> float:

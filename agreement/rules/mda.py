@@ -26,6 +26,10 @@ outputs its mean. This module computes that subset EXACTLY, without enumerating 
    the free choices at the leaves counted by binomials, never enumerated); it is permutation
    invariant.
 
+Overflow: when a squared distance overflows (values beyond about 1e154), the distances are
+recomputed in extended precision by direct differences (:mod:`agreement.rules.overflow`), thresholds
+keep that precision, and the mean of the subset is taken overflow-safe.
+
 Cost: O(q^2 d) for the distances, plus O(2^f q log q) bit operations for the search (the naive
 method, ByzFL's and Garfield's, is O(C(q, f) (q - f)^2 d)). ``mda-all-minimal`` adds the counting
 search, also O(2^f q) nodes.
@@ -36,6 +40,8 @@ from functools import lru_cache
 from math import comb
 
 import numpy as np
+
+from agreement.rules.overflow import safe_mean, sq_distances_extended, squares_underflow
 
 __all__ = ["pairwise_sq_exact", "mda_select", "mda", "mda_all_minimal", "RULES"]
 
@@ -55,17 +61,22 @@ def pairwise_sq_exact(X: np.ndarray) -> np.ndarray:
     when the inputs make them exact. Cost O(q^2 d) (a Python loop over q rows, vectorised over d)."""
     X = np.asarray(X, dtype=np.float64)
     q = X.shape[0]
-    if q * q * X.shape[1] <= _ONE_SHOT:  # all differences at once (same numbers, about 5x faster at small d)
-        diff = X[:, None, :] - X[None, :, :]
-        return np.einsum("ijk,ijk->ij", diff, diff)
-    D = np.zeros((q, q))
-    for i in range(q - 1):
-        diff = X[i + 1 :] - X[i]
-        D[i, i + 1 :] = np.einsum("ij,ij->i", diff, diff)
-    return D + D.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        if q * q * X.shape[1] <= _ONE_SHOT:  # all differences at once (same numbers, about 5x faster at small d)
+            diff = X[:, None, :] - X[None, :, :]
+            D = np.einsum("ijk,ijk->ij", diff, diff)
+        else:
+            D = np.zeros((q, q))
+            for i in range(q - 1):
+                diff = X[i + 1 :] - X[i]
+                D[i, i + 1 :] = np.einsum("ij,ij->i", diff, diff)
+            D = D + D.T
+    if np.isfinite(X).all() and (not np.isfinite(D).all() or squares_underflow(X)):  # extended precision
+        return sq_distances_extended(X)
+    return D
 
 
-def _masks(D: np.ndarray, thr: float) -> list[int]:
+def _masks(D: np.ndarray, thr) -> list[int]:
     """Conflict graph as bitmasks: bit j of masks[i] is set when D[i, j] > thr."""
     M = D > thr
     packed = np.packbits(M, axis=1, bitorder="little")
@@ -146,27 +157,28 @@ def _prepare(X: np.ndarray, f: int):
     return X, finite, k, m - k
 
 
-def _min_threshold(D: np.ndarray, budget: int) -> tuple[float, list[int]]:
+def _min_threshold(D: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
     """Minimal squared diameter r* reachable by removing at most ``budget`` rows, and the conflict
     masks of D > r*."""
     m = D.shape[0]
     full = (1 << m) - 1
     if budget == 0 or m <= 1:
-        return float(D.max(initial=0.0)), _masks(D, float(D.max(initial=0.0)))
+        top = D.max(initial=0.0)  # a numpy scalar of D's precision (float() would overflow an extended one)
+        return top, _masks(D, top)
     cand = np.unique(D[_upper(m)])
-    cand = np.concatenate(([0.0], cand)) if cand.size == 0 or cand[0] > 0.0 else cand
+    cand = np.concatenate((np.zeros(1, dtype=cand.dtype), cand)) if cand.size == 0 or cand[0] > 0.0 else cand
     lo, hi = 0, cand.size - 1  # cand[hi] (the full diameter) is always feasible
     hi_masks = None
     while lo < hi:
         mid = (lo + hi) // 2
-        masks = _masks(D, float(cand[mid]))
+        masks = _masks(D, cand[mid])
         if _vc(masks, full, budget):
             hi, hi_masks = mid, masks
         else:
             lo = mid + 1
     if hi_masks is None:
-        hi_masks = _masks(D, float(cand[hi]))
-    return float(cand[hi]), hi_masks
+        hi_masks = _masks(D, cand[hi])
+    return cand[hi], hi_masks
 
 
 def mda_select(X: np.ndarray, f: int, ties: str = "lex") -> tuple[np.ndarray, float]:
@@ -193,7 +205,8 @@ def mda_select(X: np.ndarray, f: int, ties: str = "lex") -> tuple[np.ndarray, fl
         else:
             alive &= ~(1 << v)
             b -= 1
-    return finite[np.asarray(kept, dtype=np.int64)], float(np.sqrt(r2))
+    with np.errstate(over="ignore"):
+        return finite[np.asarray(kept, dtype=np.int64)], float(np.sqrt(r2))
 
 
 def mda(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
@@ -201,7 +214,7 @@ def mda(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     lexicographically smallest index set. ``own`` is unused. Cost O(q^2 d + 2^f q log q)."""
     X = np.asarray(X, dtype=np.float64)
     idx, _ = mda_select(X, f)
-    return X[idx].mean(axis=0)
+    return safe_mean(X[idx])
 
 
 def mda_weights(X: np.ndarray, f: int) -> np.ndarray:

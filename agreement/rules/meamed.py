@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from agreement.rules.overflow import needs_rescue, scaled
+
 
 def meamed(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     """MeaMed: per coordinate, the mean of the q - f values closest to the median. Cost O(q d log q)."""
@@ -20,15 +22,22 @@ def meamed(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
         raise ValueError(f"meamed: needs q > f, got q = {q}, f = {f}")
     fin = np.isfinite(X)
     if fin.all():
-        med = np.median(X, axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            med = np.median(X, axis=0)
     else:
         with np.errstate(all="ignore"):
             med = np.nanmedian(np.where(fin, X, np.nan), axis=0)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         dev = np.abs(X - med)
+    if fin.all() and not (np.isfinite(med).all() and np.isfinite(dev).all()):
+        return scaled(lambda Y: meamed(Y, f, own), X)  # the median or a deviation overflowed
     dev[~fin] = np.inf
     sel = np.argsort(dev, axis=0, kind="stable")[: q - f]
-    return np.take_along_axis(X, sel, axis=0).mean(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.take_along_axis(X, sel, axis=0).mean(axis=0)
+    if needs_rescue(out, X):
+        return scaled(lambda Y: meamed(Y, f, own), X)
+    return out
 
 
 RULES = {"meamed": meamed}

@@ -9,12 +9,18 @@ Speed: the numpy code below is the reference. When numba is importable, ``cwtm``
 (:mod:`agreement.rules.select_kernels`; about 2x ``numpy.mean`` at q = 31, d = 100,000 instead of
 11x-12x for ``np.sort``), bit for bit the same result; see :func:`_use_kernel` for when.
 ``JUNGLE_NUMPY_RULES=1`` in the environment (or ``USE_KERNELS = False`` here) forces numpy.
+
+Overflow: for finite inputs up to the float maximum a sum or midpoint that overflows is recomputed
+on the inputs scaled by a power of two (:mod:`agreement.rules.overflow`), through the same dispatch,
+so kernel and numpy stay bit-identical there too; ordinary inputs never take that path.
 """
 from __future__ import annotations
 
 import os
 
 import numpy as np
+
+from agreement.rules.overflow import needs_rescue, safe_mean, scaled
 
 _kernels_module = None
 
@@ -74,10 +80,15 @@ def cwtm(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     q = np.shape(X)[0]
     X = _check(X, f, 2 * f + 1, "cwtm")
     if f == 0:
-        return X.mean(axis=0)
+        return safe_mean(X)
     if _use_kernel(X, f, True) and (out := _kernels().cwtm(np.ascontiguousarray(X), f)) is not None:
-        return out
-    return np.sort(X, axis=0)[f : q - f].mean(axis=0)
+        pass
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.sort(X, axis=0)[f : q - f].mean(axis=0)
+    if needs_rescue(out, X):
+        return scaled(lambda Y: cwtm(Y, f, own), X)
+    return out
 
 
 def trimmed_middle(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
@@ -88,11 +99,17 @@ def trimmed_middle(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.n
     q = np.shape(X)[0]
     X = _check(X, f, 2 * f + 1, "trimmed_middle")
     if f == 0:
-        return 0.5 * (X.min(axis=0) + X.max(axis=0))
-    if _use_kernel(X, f, False) and (out := _kernels().trimmed_middle(np.ascontiguousarray(X), f)) is not None:
-        return out
-    S = np.sort(X, axis=0)
-    return 0.5 * (S[f] + S[q - f - 1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = 0.5 * (X.min(axis=0) + X.max(axis=0))
+    elif _use_kernel(X, f, False) and (out := _kernels().trimmed_middle(np.ascontiguousarray(X), f)) is not None:
+        pass
+    else:
+        S = np.sort(X, axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = 0.5 * (S[f] + S[q - f - 1])
+    if needs_rescue(out, X):
+        return scaled(lambda Y: trimmed_middle(Y, f, own), X)
+    return out
 
 
 def cwmed(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
@@ -102,15 +119,20 @@ def cwmed(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     X = _check(X, f, 1, "cwmed")
     q = X.shape[0]
     if _use_kernel(X, 1, False) and (out := _kernels().cwmed(np.ascontiguousarray(X))) is not None:
-        return out  # (f = 1 above: the median sorts whatever f is)
-    S = np.sort(X, axis=0)
-    return S[q // 2] if q % 2 else 0.5 * (S[q // 2 - 1] + S[q // 2])
+        pass  # (f = 1 above: the median sorts whatever f is)
+    else:
+        S = np.sort(X, axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = S[q // 2] if q % 2 else 0.5 * (S[q // 2 - 1] + S[q // 2])
+    if needs_rescue(out, X):
+        return scaled(lambda Y: cwmed(Y, f, own), X)
+    return out
 
 
 def mean(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     """Plain average: not robust at all; the baseline that shows an attack bites. Cost: O(q d)."""
     X = _check(X, f, 1, "mean")
-    return X.mean(axis=0)
+    return safe_mean(X)
 
 
 # In-place variants: ``rule.owned(X, f, own)`` may overwrite X (sort it in place), saving one q x d
@@ -121,7 +143,11 @@ def _cwtm_owned(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndar
     if f == 0 or q <= 2 * f or _use_kernel(X, f, True):
         return cwtm(X, f, own)
     X.sort(axis=0)
-    return X[f : q - f].mean(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = X[f : q - f].mean(axis=0)
+    if needs_rescue(out, X):
+        return scaled(lambda Y: cwtm(Y, f, own), X)
+    return out
 
 
 def _trimmed_middle_owned(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
@@ -129,7 +155,11 @@ def _trimmed_middle_owned(X: np.ndarray, f: int, own: np.ndarray | None = None) 
     if f == 0 or q <= 2 * f or _use_kernel(X, f, False):
         return trimmed_middle(X, f, own)
     X.sort(axis=0)
-    return 0.5 * (X[f] + X[q - f - 1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = 0.5 * (X[f] + X[q - f - 1])
+    if needs_rescue(out, X):
+        return scaled(lambda Y: trimmed_middle(Y, f, own), X)
+    return out
 
 
 def _cwmed_owned(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
@@ -137,7 +167,11 @@ def _cwmed_owned(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.nda
     if _use_kernel(X, 1, False):
         return cwmed(X, f, own)
     X.sort(axis=0)
-    return X[q // 2].copy() if q % 2 else 0.5 * (X[q // 2 - 1] + X[q // 2])
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = X[q // 2].copy() if q % 2 else 0.5 * (X[q // 2 - 1] + X[q // 2])
+    if needs_rescue(out, X):
+        return scaled(lambda Y: cwmed(Y, f, own), X)
+    return out
 
 
 cwtm.owned = _cwtm_owned

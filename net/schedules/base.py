@@ -10,11 +10,13 @@ under the ``jungle.schedules`` entry point group (in your own package)::
         def pick(self):            # -> a pending Delivery, or None to withhold everything
             ...
 
-``self.net`` is the :class:`~net.network.Network` (read ``net.pool.items``, ``net.honest``,
-``net.byzantine``, ``net.progress(node)``); ``self.rng`` is the schedule's own seeded stream;
-``on_submit(d)`` is called for every new delivery; ``self.params`` holds the schedule's typed
-parameters (the scenario's ``[adversary.schedule_params]``), declared as a nested ``Params`` model
-(:class:`net.params.PluginParams`) with their defaults. A schedule cannot deadlock a run: when it returns
+``self.net`` is the network's read-only face (:class:`~net.network.NetworkView`: ``net.pool.items``
+the deliveries in flight, ``net.honest``, ``net.byzantine``, ``net.done``, ``net.n``, ``net.step``);
+a :class:`~net.pool.Delivery` is immutable, and ``d.pending`` says whether it is still in flight;
+``self.rng`` is the schedule's own seeded stream; ``on_submit(d)`` is called for every new delivery;
+``self.params`` holds the schedule's typed parameters (the scenario's ``[adversary.schedule_params]``,
+its own deep copy), declared as a nested ``Params`` model (:class:`net.params.PluginParams`) with their
+defaults. A schedule chooses; it cannot change a message, a node or the network. A schedule cannot deadlock a run: when it returns
 None while messages are still in flight, the network itself delivers the oldest one whose receiver
 is still running (liveness is enforced by the network, never trusted to the schedule). A schedule
 may thus withhold a message exactly as long as its receiver can progress without it.
@@ -42,7 +44,8 @@ class Schedule:
     """The schedule's parameters (none by default)."""
 
     def __init__(self, params: PluginParams | Mapping[str, Any] | None = None):
-        self.params = params_of(type(self), params)
+        # its own copy: the scenario the result reports stays as run
+        self.params = params_of(type(self), params).model_copy(deep=True)
 
     def bind(self, net, rng: np.random.Generator) -> None:
         self.net, self.rng = net, rng

@@ -41,7 +41,8 @@ def agreement_result(scenario, sim, recorder: IterationRecorder, protocol, wall:
         if rows[0]["diameter"] > 0:
             row["avg_error_ratio"] = row.get("avg_error", 0.0) / rows[0]["diameter"]
     checks = agreement_checks(rows, scenario, sim.net.stalled, len(sim.outputs))
-    checks.update(protocol.post_checks(sim))
+    for name, check in protocol.post_checks(sim).items():
+        checks.setdefault(name, check)  # never replaces a check of jungle's own
     s = scenario.system
     checks.update(construction_checks(scenario.adversary.attack, s.n, s.f, s.q, recorder.families,
                                       scenario.algorithm.iterations, rule=scenario.algorithm.rule))

@@ -1,6 +1,7 @@
 """Per-iteration measurements of the honest family, computed as soon as every honest node has its
 vector of that iteration (so a run never holds more than the iterations still in progress, unless
-``keep_families``: the checks of the lower-bound constructions read every iteration's family)."""
+``keep_families``: the checks of the lower-bound constructions read every iteration's family). The
+recorder keeps its own copies of the vectors it measures."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,6 +28,7 @@ class IterationRecorder:
         i = self.index[node]
         if slot[i] is None:
             self._count[k] = self._count.get(k, 0) + 1
+        x = np.array(x, dtype=np.float64)  # the recorder's own copy: nothing else can change what it measures
         slot[i] = x
         self.final[node] = x
         if self._count[k] == self.h:

@@ -80,16 +80,17 @@ def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
     keyring = Keyring(scenario.scenario.seed, n)
     verifier = Verifier(keyring, d, protocol.schemas(d))
     schedule = make_schedule(adv.schedule, adv.schedule_params)
+    bounds = getattr(protocol, "flood_bounds", None)
     net = Network(n, honest, byzantine, schedule, verifier, streams.schedule,
                   record_trace=bool(scenario.run.record_trace or protocol.record_trace),
-                  max_steps=scenario.run.max_steps, progress=progress)
+                  max_steps=scenario.run.max_steps, progress=progress,
+                  flood=bounds(n, f) if bounds is not None else None)
     attack = protocol.attacks()[adv.attack]()
     context = AttackContext(algorithm=scenario.algorithm.name, schedule_params=adv.schedule_params, learn=learn,
                             include_self=s.include_self)
     adversary = Adversary(attack, n=n, f=f, q=q, d=d, honest=honest, byzantine=byzantine,
                           signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
                           params=adv.params, context=context, seen_window=adv.seen_window)
-    adversary.net = net
     net.serve_after_output = bool(getattr(protocol, "serve_after_output", False))
     net.adversary = adversary
     nodes = []

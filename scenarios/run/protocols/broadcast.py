@@ -15,12 +15,12 @@ from typing import Any, Callable
 import numpy as np
 
 from agreement import trace_checks
-from agreement.broadcast import ECHO, INITIAL, KINDS, READY, REPORT, BroadcastAgreement, digest
+from agreement.broadcast import DIGEST_SIZE, ECHO, INITIAL, KINDS, READY, REPORT, BroadcastAgreement, digest
 from agreement.messages import BROADCAST
 from agreement.registry import Registry
 from agreement.rules import get_rule
 from net import wire
-from net.validate import VECTOR
+from net.validate import VECTOR, Bytes, IntList
 from nodes.attacks import BROADCAST_ATTACKS
 from scenarios.run.protocols.iterate import Protocol
 
@@ -31,8 +31,10 @@ class BroadcastProtocol(Protocol):
     serve_after_output = True
 
     def schemas(self, d):
-        return {INITIAL: {"x": VECTOR}, ECHO: {"x": VECTOR}, READY: {"dg": bytes},
-                REPORT: {"ids": list, "dgs": bytes}}
+        s = self.scenario.system
+        n, f = s.n, s.f
+        return {INITIAL: {"x": VECTOR}, ECHO: {"x": VECTOR}, READY: {"dg": Bytes(DIGEST_SIZE)},
+                REPORT: {"ids": IntList(n - f, 0, n - 1), "dgs": Bytes(DIGEST_SIZE * (n - f))}}
 
     def machine(self, node: int, x0: np.ndarray, on_vector: Callable) -> Any:
         s, a = self.scenario.system, self.scenario.algorithm
@@ -110,11 +112,10 @@ class BroadcastProtocol(Protocol):
         return checks
 
     def complexity(self, sim) -> dict[str, Any]:
-        atk = sim.adversary.attack
         n = self.scenario.system.n
         rows = []
-        count = getattr(atk, "count", {})
-        nbytes = getattr(atk, "nbytes", {})
+        count = sim.net.honest_by_round  # counted by the network, not by the attack
+        nbytes = sim.net.honest_bytes_by_round
         for k in sorted({k for (k, _) in count}):
             row = {"iteration": k, "n3": n ** 3}
             for kind in KINDS:

@@ -15,8 +15,10 @@ from agreement.iterate import VEC, IterateRule
 from agreement.learn import PHASE_GRAD, PHASE_PARAM
 from agreement.registry import Registry
 from agreement.rules import get_rule
+from net.flood import FloodBounds
 from net.validate import VECTOR
 from nodes.attacks import ATTACKS
+from scenarios.run.views import run_view
 
 
 class Protocol:
@@ -46,6 +48,11 @@ class Protocol:
     def attacks(cls) -> Registry:
         """The registry of the attacks aimed at this protocol."""
         return ATTACKS
+
+    def flood_bounds(self, n: int, f: int) -> FloodBounds:
+        """What one sender may usefully send one receiver per (instance, round, kind): one message of
+        each kind (a machine takes one per sender); the slot cap and K follow (:mod:`net.flood`)."""
+        return FloodBounds.for_protocol(self.schemas(1), n, f)
 
     @classmethod
     def check_rule(cls, rule: Callable, q: int, f: int) -> None:
@@ -82,8 +89,19 @@ class Protocol:
         return None
 
     def post_checks(self, sim) -> dict[str, Any]:
-        """Checks computed from the finished run (none for "iterate a rule")."""
-        return {}
+        """Checks computed from the finished run; an attack may contribute its own (``post_checks``),
+        computed from a read-only view of the run (:func:`scenarios.run.views.run_view`) and marked
+        with their source; they never replace a check of jungle's own."""
+        attack = getattr(sim.adversary, "attack", None)
+        hook = getattr(attack, "post_checks", None)
+        if hook is None:
+            return {}
+        out = {}
+        for name, check in dict(hook(run_view(sim))).items():
+            check = dict(check)
+            check.setdefault("source", f"attack {getattr(attack, 'name', type(attack).__name__)}")
+            out[str(name)] = check
+        return out
 
     def extra_results(self, sim) -> dict[str, Any]:
         return {}

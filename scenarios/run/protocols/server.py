@@ -88,14 +88,14 @@ class ServerProtocol(Protocol):
         verifier = Verifier(keyring, d, self.schemas(d))
         schedule = make_schedule(adv.schedule, adv.schedule_params)
         net = Network(n + 1, workers + [server], byzantine, schedule, verifier, streams.schedule,
-                      record_trace=bool(scenario.run.record_trace), max_steps=scenario.run.max_steps)
+                      record_trace=bool(scenario.run.record_trace), max_steps=scenario.run.max_steps,
+                      flood=self.flood_bounds(n + 1, f))
         attack = _to_server(self.attacks()[adv.attack], server)()
         context = AttackContext(algorithm=self.name, schedule_params=adv.schedule_params, learn=run.context,
                                 include_self=s.include_self)
         adversary = Adversary(attack, n=n, f=f, q=q, d=d, honest=workers, byzantine=byzantine,
                               signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
                               params=adv.params, context=context, seen_window=adv.seen_window)
-        adversary.net = net
         net.adversary = adversary
         nodes = [HonestNode(i, WorkerMachine(i, server, run.grad_fn(i), T=run.T, eta=run.eta, momentum=run.momentum,
                                              output=run.output, output_index=run.output_index,
