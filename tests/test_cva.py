@@ -88,3 +88,72 @@ def test_derived_factor_below_one_minus_eps_tilde(f, extra_n, drop_q):
         assert th.per_iteration <= 1 - th.eps_tilde + 1e-12
         assert th.iterations == math.ceil(2 * math.log(2) / th.eps_tilde)
         assert th.C >= th.extra["averaging_lower_bound"] - 1e-12
+
+
+# --- the averaging constant (theory/cva.py, Lemma 13 with CVA's selection) against brute force ---
+def _alpha_old(n, f, q):
+    """The first constant: ||z_F - x_Hbar|| bounded by 3 D2 through z_H (valid, looser)."""
+    h = n - f
+    return ((q - 2 * f) * (2 * f + h - q) + 2 * f * (q - 2 * f) + 3 * f * (2 * f + h - q)) / (h * (q - f))
+
+
+def _worst_one_step_error(n, f, q, configs, byz):
+    """max over honest families X, node i, the q - f - 1 other honest senders it hears (own
+    included) and the f Byzantine vectors (from ``byz``) of ||CVA_i - mean(X)|| / D2(X)."""
+    import itertools
+
+    h = n - f
+    worst = 0.0
+    for X in configs:
+        X = np.asarray(X, dtype=float)
+        D = max(np.linalg.norm(a - b) for a in X for b in X)
+        xbar = X.mean(axis=0)
+        for i in range(h):
+            for S in itertools.combinations([j for j in range(h) if j != i], q - f - 1):
+                honest = [X[i]] + [X[j] for j in S]
+                for B in itertools.combinations_with_replacement(range(len(byz)), f):
+                    rows = np.array(honest + [byz[b] for b in B], dtype=float)
+                    worst = max(worst, float(np.linalg.norm(cva(rows, f, X[i]) - xbar)) / D)
+    return worst
+
+
+def _line_configs(h, K):
+    import itertools
+
+    for c in itertools.combinations_with_replacement([k / K for k in range(K + 1)], h - 2):
+        yield [[0.0]] + [[v] for v in c] + [[1.0]]
+
+
+@pytest.mark.parametrize("n,f,K", [(5, 1, 4), (6, 1, 4), (8, 1, 2), (7, 2, 2)])
+def test_alpha_bounds_brute_force_worst_case_d1(n, f, K):
+    q = n - f
+    byz = [np.array([v]) for v in np.arange(-1.0, 2.0 + 1e-9, 0.125)]
+    worst = _worst_one_step_error(n, f, q, _line_configs(n - f, K), byz)
+    alpha = tcva.alpha_cva(n, f, q)
+    assert worst <= alpha + 1e-12
+    assert alpha < _alpha_old(n, f, q)
+    assert worst >= (n - f + 2 * f - q) / (n - f)  # the search is not toothless: Theorem 4's bound is reached
+
+
+def test_alpha_bounds_brute_force_worst_case_d2():
+    n, f = 6, 1
+    q = n - f
+    rng = np.random.default_rng(3)
+    square = [np.array([a, b]) for a in (0.0, 1.0) for b in (0.0, 1.0)]
+    configs = [np.array([square[k % 4] for k in range(n - f)])]
+    configs += [rng.uniform(0, 1, size=(n - f, 2)) for _ in range(6)]
+    byz = [np.array([a, b]) for a in (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0) for b in (-1.0, 0.0, 0.5, 1.0, 2.0)]
+    worst = _worst_one_step_error(n, f, q, configs, byz)
+    assert worst <= tcva.alpha_cva(n, f, q) + 1e-12
+    assert worst > 0.3
+
+
+@pytest.mark.parametrize("n,f", [(8, 1), (9, 1), (15, 2), (16, 2), (22, 3), (40, 5)])
+def test_new_C_is_below_the_old_and_above_theorem4(n, f):
+    q = n - f
+    th = tcva.theory(n, f, q, 1, 2)
+    assert th.holds
+    old_C = _alpha_old(n, f, q) / th.eps_tilde
+    assert th.C == pytest.approx(tcva.alpha_cva(n, f, q) / th.eps_tilde)
+    assert 0.90 * old_C < th.C < 0.97 * old_C
+    assert th.C >= th.extra["averaging_lower_bound"]

@@ -399,6 +399,15 @@ CASES = [
     ("pfl-dim-mismatch", sk("cga-learn", "system.dim=3"), "fixes d = 5 (pfl.d)"),
     ("pfl-without-workload", sl("pfl.d=3"), '[pfl] is only read when learn.workload = "pfl"'),
     ("cga-attack-param-typo", sk("cga-learn", "adversary.cga_projct=false"), "did you mean adversary.cga_project?"),
+    # --- jungle worst-case ------------------------------------------------------------------------
+    ("worst-case-unknown-algorithm", ["worst-case", "bogus", "--n", "5", "--f", "1"], "unknown algorithm 'bogus'"),
+    ("worst-case-n-text", ["worst-case", "icwtm", "--n", "abc", "--f", "1"], "--n"),
+    ("worst-case-f-negative", ["worst-case", "icwtm", "--n", "5", "--f", "-1"], "--f"),
+    ("worst-case-n-at-most-2f", ["worst-case", "icwtm", "--n", "4", "--f", "2"], "--n 4 <= 2f = 4"),
+    ("worst-case-json-dir", ["worst-case", "icwtm", "--n", "5", "--f", "1", "--json", "{d}", "--no-replay",
+                             "--out", "{d}/wc"], "--json"),
+    ("worst-case-time-limit-zero", ["worst-case", "mda", "--n", "5", "--f", "1", "--time-limit", "0"], "--time-limit"),
+    ("worst-case-q-with-table", ["worst-case", "icwtm,median", "--n", "5", "--f", "1", "--q", "4"], "--q"),
     # --- jungle bench, jungle schema ----------------------------------------------------------------
     ("bench-only-unknown", ["bench", "--only", "nope"], "--only"),
     ("bench-json-dir", ["bench", "--json", "{d}"], "--json"),

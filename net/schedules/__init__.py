@@ -11,11 +11,11 @@ from typing import Any, Mapping
 
 from agreement.registry import Registry
 from net.params import PluginParams
-from net.schedules import base, lowerbound, search
+from net.schedules import base, lowerbound, search, worstcase
 from net.schedules.base import HoldingSchedule, Schedule
 
 SCHEDULES: Registry[type[Schedule]] = Registry("schedule", "jungle.schedules")
-for _cls in (*base.CORE, *lowerbound.SCHEDULES.values(), *search.SCHEDULES.values()):
+for _cls in (*base.CORE, *lowerbound.SCHEDULES.values(), *search.SCHEDULES.values(), *worstcase.SCHEDULES.values()):
     SCHEDULES.register(_cls.name, _cls)
 
 

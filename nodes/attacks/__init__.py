@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from agreement.registry import Registry
 from nodes.adversary import Attack
-from nodes.attacks import broadcast, cga, core, gossip, learn, lowerbound, search
+from nodes.attacks import broadcast, cga, core, gossip, learn, lowerbound, search, worstcase
 
 ATTACKS: Registry[type[Attack]] = Registry("attack", "jungle.attacks")
-for _cls in (*core.CORE, *lowerbound.LOWER_BOUND, *learn.LEARN, *gossip.GOSSIP, *cga.CGA, search.Search):
+for _cls in (*core.CORE, *lowerbound.LOWER_BOUND, *learn.LEARN, *gossip.GOSSIP, *cga.CGA, search.Search,
+             worstcase.WorstCase):
     ATTACKS.register(_cls.name, _cls)
 
 BROADCAST_ATTACKS: Registry[type[Attack]] = Registry("broadcast attack", "jungle.broadcast_attacks")

@@ -30,6 +30,7 @@ from scenarios.explore.breaks import at_horizon, describe, kind_of
 from scenarios.explore.executor import Executor
 from scenarios.explore.search import failures, optimise, score
 from scenarios.explore.shrink import save_counterexample, shrink
+from scenarios.explore.worst_case import one_step_column
 from scenarios.run.execute import execute, prepare
 from scenarios.run.protocols import protocol_class
 from scenarios.spec.resolve import resolve
@@ -41,8 +42,8 @@ CONSTRUCTIONS = {
     "broadcast": [("clusters", "theorem7", "partition")],
 }
 """(inputs kind, attack, schedule) of each named lower-bound construction."""
-SKIP_ATTACKS = {"none", "search", "theorem4", "theorem5", "theorem9", "theorem7"}
-SKIP_SCHEDULES = {"search", "gated", "theorem4", "theorem5", "split"}
+SKIP_ATTACKS = {"none", "search", "theorem4", "theorem5", "theorem9", "theorem7", "worst-case"}
+SKIP_SCHEDULES = {"search", "gated", "theorem4", "theorem5", "split", "worst-case"}
 
 
 @dataclass
@@ -225,7 +226,8 @@ def summarise(units: list[dict[str, Any]], o: Options) -> dict[str, Any]:
             row = {"algorithm": alg, "f": f, "include_self": o.include_self, "claimed": claimed,
                    "headline": th.headline_n, "claimed_text": th.threshold, "smallest_pass": min(passing) if passing else None,
                    "largest_broken": max(broken) if broken else None,
-                   "per_n": {str(u["n"]): u for u in us}}
+                   "per_n": {str(u["n"]): u for u in us},
+                   "one_step": {"n": c_n, **one_step_column(alg, c_n, f, include_self=o.include_self)}}
             notes = []
             if claimed is not None and broken and max(broken) >= claimed:
                 notes.append(f"CONTRADICTS the claim: broken at n = {max(broken)} >= {claimed}")
@@ -255,7 +257,7 @@ def run_thresholds(o: Options, workers: int | None = None, progress: bool = True
 
 def print_table(table: dict[str, Any], console) -> None:
     t = Table(title="resilience thresholds (observed)", show_lines=True)
-    for col in ("algorithm", "f", "include_self", "headline n", "n its assumption needs",
+    for col in ("algorithm", "f", "include_self", "headline n", "n its assumption needs", "one-step factor at that n",
                 "smallest n: no attack broke it", "largest n: broken", "break kind", "counterexample (largest broken n)",
                 "notes"):
         t.add_column(col)
@@ -267,7 +269,7 @@ def print_table(table: dict[str, Any], console) -> None:
             ce = f"{c['command']}\n({u['broken_by']}; replays: {'yes' if c['replays'] else 'NO'})"
         kind = r["per_n"][str(r["largest_broken"])].get("break_kind", "") if r["largest_broken"] is not None else ""
         t.add_row(r["algorithm"], str(r["f"]), str(r["include_self"]), _n(r.get("headline")),
-                  f"{r['claimed']}" if r["claimed"] is not None else "-",
+                  f"{r['claimed']}" if r["claimed"] is not None else "-", _one_step(r),
                   str(r["smallest_pass"]) if r["smallest_pass"] is not None else "none in range",
                   str(r["largest_broken"]) if r["largest_broken"] is not None else "none in range",
                   kind or "", ce, "; ".join(r["notes"]))
@@ -290,12 +292,23 @@ def _n(v) -> str:
     return "-" if v is None else str(v)
 
 
+def _one_step(r: dict[str, Any]) -> str:
+    """The exact worst-case factor of one iteration (``jungle worst-case``) at the row's n its
+    assumption needs: ``2/3``, ``0.8571 (lower bound)``, or ``-`` when there is none."""
+    o = r.get("one_step") or {}
+    if o.get("factor") is None:
+        return "-"
+    frac = o.get("fraction")
+    v = frac if frac and "/" in frac else f"{o['factor']:.4g}"
+    return f"{v}{'' if o.get('exact') else ' (lower bound)'} (n = {o['n']})"
+
+
 def markdown(table: dict[str, Any]) -> str:
     """The table: the paper's headline n, the n its assumption needs, what the explorer found, the
     kind of the break at the largest broken n (confirmed over the horizon), its counterexample."""
-    lines = ["| algorithm | f | headline n | n its assumption needs | smallest n no attack broke | largest n broken "
-             "| break kind | counterexample |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| algorithm | f | headline n | n its assumption needs | one-step factor at that n "
+             "| smallest n no attack broke | largest n broken | break kind | counterexample |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in table["rows"]:
         ce, kind = "", ""
         if r["largest_broken"] is not None:
@@ -303,7 +316,7 @@ def markdown(table: dict[str, Any]) -> str:
             ce = f"`{u['counterexample']['command']}` ({u['broken_by']})"
             kind = u.get("break_kind") or ""
         lines.append(f"| {r['algorithm']} | {r['f']} | {_n(r.get('headline'))} | {_n(r['claimed'])} | "
-                     f"{r['smallest_pass'] if r['smallest_pass'] is not None else 'none'} | "
+                     f"{_one_step(r)} | {r['smallest_pass'] if r['smallest_pass'] is not None else 'none'} | "
                      f"{r['largest_broken'] if r['largest_broken'] is not None else 'none'} | {kind} | {ce} |")
     return "\n".join(lines) + "\n"
 

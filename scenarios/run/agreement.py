@@ -7,6 +7,7 @@ from typing import Any, Callable
 import trio
 
 from scenarios.run.checks import agreement_checks, construction_checks, needs_families
+from scenarios.run.checks.worstcase import worst_case_checks
 from scenarios.run.protocols import protocol_for
 from scenarios.run.record import IterationRecorder
 from scenarios.run.result import run_result
@@ -45,6 +46,7 @@ def agreement_result(scenario, sim, recorder: IterationRecorder, protocol, wall:
     s = scenario.system
     checks.update(construction_checks(scenario.adversary.attack, s.n, s.f, s.q, recorder.families,
                                       scenario.algorithm.iterations, rule=scenario.algorithm.rule))
+    checks.update(worst_case_checks(scenario, rows, len(sim.outputs)))
     result = run_result(scenario, sim, iterations=rows, checks=checks, wall=wall)
     result.update(protocol.extra_results(sim))
     return result
