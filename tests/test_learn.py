@@ -188,3 +188,17 @@ def test_bad_learn_keys_are_one_line_errors(key, value):
     # refused when the scenario is resolved, before anything runs
     with pytest.raises(ScenarioError, match=f"learn.{key}"):
         prepare("learn-quadratic", [f"learn.{key}={value}"], None)
+
+
+def test_learn_agreement_check_fails_under_dissensus_with_the_plain_mean():
+    """The LEARN agreement check can fail: plain averaging under the dissensus attack leaves the honest
+    parameters 19 apart (delta = 1). Without an averaging constant for the mean, the learning and
+    averaging checks say "not applicable", never HOLDS."""
+    from scenarios.run.execute import execute, prepare
+
+    r = execute(prepare("learn-quadratic", ["algorithm.name=\"mean\"", "adversary.attack=\"dissensus\"",
+                                            "learn.rounds=8", "learn.alone=false", "learn.avg_iterations=\"log2\""], 1),
+                progress=False)
+    c = r["checks"]
+    assert c["termination"]["holds"] and c["agreement"]["holds"] is False and c["agreement"]["measured"] > 1.0
+    assert c["learning"]["holds"] is None and c["averaging"]["holds"] is None
