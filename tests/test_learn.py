@@ -202,3 +202,17 @@ def test_learn_agreement_check_fails_under_dissensus_with_the_plain_mean():
     c = r["checks"]
     assert c["termination"]["holds"] and c["agreement"]["holds"] is False and c["agreement"]["measured"] > 1.0
     assert c["learning"]["holds"] is None and c["averaging"]["holds"] is None
+
+
+def test_learn_learning_and_averaging_checks_fail_when_eta_breaks_algorithm_1():
+    """Algorithm 1 needs eta <= delta / (12 L) (here 1/12); with eta = 3 the iterates run away from the
+    honest average's minimiser: the learning check ((1 + delta) C K) and the averaging check (Theorem 2,
+    C D2(x)) both FAIL, while the honest nodes still agree."""
+    from scenarios.run.execute import execute, prepare
+
+    r = execute(prepare("learn-quadratic", ["learn.eta=3.0", "learn.rounds=8", "learn.alone=false",
+                                            "learn.avg_iterations=\"log2\""], 1), progress=False)
+    c = r["checks"]
+    assert c["agreement"]["holds"] is True
+    assert c["learning"]["holds"] is False and c["learning"]["measured"] > 10 * c["learning"]["bound"]
+    assert c["averaging"]["holds"] is False and c["averaging"]["margin"] < 0
