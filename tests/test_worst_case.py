@@ -301,3 +301,20 @@ def test_thresholds_one_step_column():
     assert broadcast["one_step"]["factor"] is None
     md = markdown({"rows": rows})
     assert "one-step factor" in md.splitlines()[0] and "| 2/3 (n = 6) |" in md
+
+
+def test_the_replay_check_fails_when_one_iteration_misses_the_factor():
+    """worst_case_replay can fail: a (hand-made) iteration whose D2 ratio is not the configuration's
+    factor FAILS it; a run that is not the configuration's single iteration gets no such check."""
+    from types import SimpleNamespace
+
+    from scenarios.run.checks.worstcase import worst_case_checks
+
+    sc = SimpleNamespace(adversary=SimpleNamespace(attack="worst-case", params=SimpleNamespace(worst_case_factor=0.5)),
+                         algorithm=SimpleNamespace(iterations=1), system=SimpleNamespace(h=3))
+    rows = [{"iteration": 0, "diameter": 1.0, "nodes": 3}, {"iteration": 1, "diameter": 0.75, "nodes": 3}]
+    c = worst_case_checks(sc, rows, outputs=3)["worst_case_replay"]
+    assert c["holds"] is False and c["measured"] == 0.75
+    rows[1]["diameter"] = 0.5
+    assert worst_case_checks(sc, rows, outputs=3)["worst_case_replay"]["holds"] is True
+    assert worst_case_checks(sc, rows, outputs=2) == {}
