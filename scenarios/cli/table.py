@@ -1,16 +1,7 @@
-"""``jungle table``: the rules x attacks grid of LEARN on digits, in the shape of the NNM paper's Table 2.
-
-Rows are AVG algorithms (plus the baselines ``mean``, plain averaging, and ``alone``, each honest node
-training on its own data only); columns are attacks (plus ``none``); a cell is the final honest test
-accuracy (mean over honest nodes of each node's output), mean +- std over seeds; the last column is
-the worst case over attacks. Runs are independent and deterministic by seed; they run in worker
-processes (``--workers``, default 2) behind a progress bar (a line every 10 runs when the output is not a
-terminal). The runs use the scenario's T (30 for learn-digits; 20 with ``--quick``) unless
-``--set learn.rounds=...`` says otherwise.
-
-    jungle table [--quick] [--seeds N] [--json PATH] [--csv PATH] [--workers N] [--rows a,b] [--attacks x,y]
-                 [--scenario learn-digits] [--set KEY=VALUE]...
-"""
+"""``jungle table [--quick] [--seeds N] [--json PATH] [--csv PATH] [--workers N] [--dask ADDRESS]
+[--rows a,b] [--attacks x,y] [--scenario learn-digits] [--set KEY=VALUE]... [--from-json PATH]``:
+argument parsing only; the table itself (rows, columns, cells, worst case) is
+:mod:`scenarios.explore.table`."""
 from __future__ import annotations
 
 from rich.console import Console
