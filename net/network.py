@@ -629,6 +629,7 @@ class Network:
             "pruned_stale": self.pruned_stale,
             "undelivered_at_end": len(self.pool),
             "signature_verifications": self.verifier.verifications,
+            "signatures_vouched": self.verifier.vouched,
             "honest_deliveries": self.honest_deliveries,
             "byzantine_deliveries": self.byzantine_deliveries,
             "flood": int(self.rejected.get(Rejection.FLOOD, 0)),

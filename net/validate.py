@@ -28,7 +28,7 @@ import msgpack
 import numpy as np
 
 from agreement.messages import Envelope, Rejection
-from net.keys import SIGNATURE_SIZE, Keyring
+from net.keys import SIGNATURE_SIZE, Keyring, SealLog
 from net.wire import F64_NAME, VERSION, WireError, parse
 
 REASONS = tuple(Rejection)
@@ -139,8 +139,12 @@ def largest_message(kind: str, schema: dict[str, Any], d: int) -> int | None:
 class Verifier:
     """Shared by all nodes of one simulation. ``schemas`` maps kind -> {field: spec} (module doc)."""
 
-    def __init__(self, keyring: Keyring, d: int, schemas: dict[str, dict[str, Any]], max_bytes: int | None = None):
+    def __init__(self, keyring: Keyring, d: int, schemas: dict[str, dict[str, Any]], max_bytes: int | None = None,
+                 seals: tuple[SealLog, ...] = ()):
         self.keyring, self.d, self.schemas = keyring, d, schemas
+        self.seals = tuple((log, frozenset(log.nodes)) for log in seals)
+        """The run's :class:`~net.keys.SealLog` s, each with the senders it may vouch for, read once
+        here (an adversary that rewrites its own log's ``nodes`` later changes nothing)."""
         self.order = {kind: canonical_order(sch) for kind, sch in schemas.items()}
         if max_bytes is None:
             sizes = [largest_message(kind, sch, d) for kind, sch in schemas.items()]
@@ -157,7 +161,10 @@ class Verifier:
         """Bytes (real cost, :meth:`entry_cost`) the verdicts of messages no pending delivery refers
         to may take; the oldest are evicted first."""
         self.verifications = 0
-        """How many signature verifications ran (not served from the cache)."""
+        """How many signatures were checked (once per distinct message while it is cached)."""
+        self.vouched = 0
+        """Of those, how many were bytes the run's own signer sealed (:class:`~net.keys.SealLog`):
+        valid without running Ed25519 again."""
 
     # -- memory accounting --------------------------------------------------------------------
     def entry_cost(self, data: bytes, verdict: tuple[Envelope | None, Rejection | None]) -> int:
@@ -197,6 +204,8 @@ class Verifier:
     def forget(self, data: bytes) -> None:
         """Drop the cached verdict of ``data`` once no delivery of it is pending."""
         self._cache.pop(data, None)
+        for log, _ in self.seals:
+            log.discard(data)
 
     def release(self, data: Any) -> None:
         """``data`` is not tracked by pending deliveries (a Byzantine message written at delivery
@@ -230,6 +239,10 @@ class Verifier:
         if not self.keyring.knows(env.sender):
             return None, Rejection.UNKNOWN_SENDER
         self.verifications += 1
+        for log, senders in self.seals:
+            if env.sender in senders and log.vouches(env.sender, data):
+                self.vouched += 1
+                return env, None
         end = len(data) - SIGNATURE_SIZE
         if not self.keyring.verify(env.sender, data[end:], memoryview(data)[:end]):
             return None, Rejection.BAD_SIGNATURE

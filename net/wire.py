@@ -64,8 +64,7 @@ def encode_unsigned(env: Envelope) -> bytes:
 
 def encode(env: Envelope, signer: Signer) -> bytes:
     """Signed bytes of ``env``: body then signature of the body by ``signer``."""
-    body = encode_unsigned(env)
-    return body + signer.sign(body)
+    return signer.seal(encode_unsigned(env))
 
 
 def _header(data: bytes) -> tuple[list, int, int]:

@@ -240,7 +240,7 @@ class Adversary:
         body = wire.encode_unsigned(env)
         data = self._signed.get(body)
         if data is None:
-            data = body + self.signers[b].sign(body)
+            data = self.signers[b].seal(body)
             cost = 2 * len(data) + 200  # body + signed bytes + table slot and object headers
             self._signed_bytes += cost
             if self._signed_bytes > SIGNED_CACHE_BYTES:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import trio
 
-from net.keys import Keyring
+from net.keys import Keyring, SealLog
 from net.network import Network
 from net.schedules import make_schedule
 from net.validate import Verifier
@@ -78,7 +78,8 @@ def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
     h = n - f
     honest, byzantine = list(range(h)), list(range(h, n))
     keyring = Keyring(scenario.scenario.seed, n)
-    verifier = Verifier(keyring, d, protocol.schemas(d))
+    honest_seals, byzantine_seals = SealLog(honest), SealLog(byzantine)  # net.keys.SealLog: contained
+    verifier = Verifier(keyring, d, protocol.schemas(d), seals=(honest_seals, byzantine_seals))
     schedule = make_schedule(adv.schedule, adv.schedule_params)
     bounds = getattr(protocol, "flood_bounds", None)
     net = Network(n, honest, byzantine, schedule, verifier, streams.schedule,
@@ -89,14 +90,14 @@ def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
     context = AttackContext(algorithm=scenario.algorithm.name, schedule_params=adv.schedule_params, learn=learn,
                             include_self=s.include_self)
     adversary = Adversary(attack, n=n, f=f, q=q, d=d, honest=honest, byzantine=byzantine,
-                          signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
+                          signers={b: keyring.signer(b, byzantine_seals) for b in byzantine}, rng=streams.adversary,
                           params=adv.params, context=context, seen_window=adv.seen_window)
     net.serve_after_output = bool(getattr(protocol, "serve_after_output", False))
     net.adversary = adversary
     nodes = []
     for i in honest:
         m = machine_factory(i) if machine_factory else protocol.machine(i, x0[i], on_vector)
-        nodes.append(HonestNode(i, m, keyring.signer(i), net))
+        nodes.append(HonestNode(i, m, keyring.signer(i, honest_seals), net))
     net.prune_enabled = bool(nodes) and all(hasattr(node.machine, "stale_below") for node in nodes)
     sim = Simulation(scenario, honest, byzantine, net, nodes, adversary)
     sim.byz_nodes = [ByzantineNode(b, adversary, net) for b in byzantine]

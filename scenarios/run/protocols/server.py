@@ -22,7 +22,7 @@ import trio
 
 from agreement.rules import get_rule
 from agreement.server import MODEL, MOMENTUM, ServerMachine, WorkerMachine
-from net.keys import Keyring
+from net.keys import Keyring, SealLog
 from net.network import Network
 from net.schedules import make_schedule
 from net.validate import VECTOR, Verifier
@@ -85,7 +85,8 @@ class ServerProtocol(Protocol):
         server = n
         workers, byzantine = list(range(h)), list(range(h, n))
         keyring = Keyring(scenario.scenario.seed, n + 1)
-        verifier = Verifier(keyring, d, self.schemas(d))
+        honest_seals, byzantine_seals = SealLog(workers + [server]), SealLog(byzantine)  # see net.keys.SealLog
+        verifier = Verifier(keyring, d, self.schemas(d), seals=(honest_seals, byzantine_seals))
         schedule = make_schedule(adv.schedule, adv.schedule_params)
         net = Network(n + 1, workers + [server], byzantine, schedule, verifier, streams.schedule,
                       record_trace=bool(scenario.run.record_trace), max_steps=scenario.run.max_steps,
@@ -94,16 +95,16 @@ class ServerProtocol(Protocol):
         context = AttackContext(algorithm=self.name, schedule_params=adv.schedule_params, learn=run.context,
                                 include_self=s.include_self)
         adversary = Adversary(attack, n=n, f=f, q=q, d=d, honest=workers, byzantine=byzantine,
-                              signers={b: keyring.signer(b) for b in byzantine}, rng=streams.adversary,
+                              signers={b: keyring.signer(b, byzantine_seals) for b in byzantine}, rng=streams.adversary,
                               params=adv.params, context=context, seen_window=adv.seen_window)
         net.adversary = adversary
         nodes = [HonestNode(i, WorkerMachine(i, server, run.grad_fn(i), T=run.T, eta=run.eta, momentum=run.momentum,
                                              output=run.output, output_index=run.output_index,
-                                             on_theta=run.on_theta, on_grad=run.on_grad), keyring.signer(i), net)
+                                             on_theta=run.on_theta, on_grad=run.on_grad), keyring.signer(i, honest_seals), net)
                  for i in workers]
         srv = ServerMachine(server, run.theta1, workers=list(range(n)), f=f, q=q, rule=get_rule(scenario.algorithm.rule),
                             T=run.T, eta=run.eta, output=run.output, output_index=run.output_index)
-        nodes.append(HonestNode(server, srv, keyring.signer(server), net))
+        nodes.append(HonestNode(server, srv, keyring.signer(server, honest_seals), net))
         sim = Simulation(scenario, workers + [server], byzantine, net, nodes, adversary)
         sim.byz_nodes = [ByzantineNode(b, adversary, net) for b in byzantine]
         sim = trio.run(run_async, sim)
