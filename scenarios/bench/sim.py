@@ -151,7 +151,14 @@ def bench_end_to_end(n: int = 100, f: int = 19, d: int = 1_000, t: int = 3, iter
             apply(np.stack(rows), f, None)
         per_eval = (time.perf_counter() - t0) / max(1, len(sample))
         floor = per_eval * count[0]
+        # the "mean floor": the same number of numpy.mean evaluations over the same q x d arrays, the
+        # cheapest aggregate any simulator pays (a faster rule cannot hide a slower engine)
+        t0 = time.perf_counter()
+        for rows in sample:
+            np.stack(rows).mean(axis=0)
+        mean_floor = (time.perf_counter() - t0) / max(1, len(sample)) * count[0]
         out[dispatch] = {"wall_seconds": wall, "floor_seconds": floor, "ratio": wall / floor,
+                         "mean_floor_seconds": mean_floor, "ratio_mean_floor": wall / mean_floor,
                          "iterations": scenario.algorithm.iterations, "deliveries": r["steps"],
                          "rule_evaluations": count[0], "timed_alone": len(sample), "digest": r["trace_digest"],
                          "contraction": r["checks"]["contraction"]["holds"]}
@@ -251,7 +258,8 @@ def _render_messages(r, console):
 
 
 def _render_network(r, console):
-    t = _table("2. network: simulated deliveries per second (ICwTM, random schedule, d = 10; target >= 20,000/s at n = 31)",
+    t = _table("2. network: simulated deliveries per second (ICwTM, random schedule, d = 10; target at n = 100: "
+               ">= 50,000/s with tasks, >= 100,000/s inline)",
                ["n", "f", "deliveries", "tasks /s", "inline /s", "inline / tasks", "same digest"])
     for row in r["rows"]:
         t.add_row(str(row["n"]), str(row["f"]), str(row["tasks_deliveries"]), f"{row['tasks_per_second']:,.0f}",
@@ -262,19 +270,22 @@ def _render_network(r, console):
 
 def _render_e2e(r, console):
     t = _table(f"4. end to end: ICwTM n = {r['n']}, f = {r['f']}, d = {r['d']}, t = {r['t']} against its compute floor "
-               "(the same rule evaluations alone; target within 3x)",
-               ["dispatch", "iterations", "deliveries", "rule evaluations", "wall (s)", "floor (s)", "wall / floor"])
+               "(the same rule evaluations alone; target within 2x with the default dispatch, tasks) and its mean "
+               "floor (as many numpy.mean over the same arrays)",
+               ["dispatch", "iterations", "deliveries", "rule evaluations", "wall (s)", "floor (s)", "wall / floor",
+                "mean floor (s)", "wall / mean floor"])
     for mode in ("tasks", "inline"):
         m = r[mode]
         t.add_row(mode, str(m["iterations"]), str(m["deliveries"]), str(m["rule_evaluations"]),
-                  f"{m['wall_seconds']:.2f}", f"{m['floor_seconds']:.2f}", f"{m['ratio']:.2f}x")
+                  f"{m['wall_seconds']:.2f}", f"{m['floor_seconds']:.2f}", f"{m['ratio']:.2f}x",
+                  f"{m.get('mean_floor_seconds', float('nan')):.2f}", f"{m.get('ratio_mean_floor', float('nan')):.1f}x")
     console.print(t)
 
 
 def _render_memory(r, console):
     mib = 1 << 20
     t = _table(f"5. memory: peak RSS of an ICwTM run, n = {r['n']}, d = {r['d']}, {r['iterations']} iterations, "
-               f"against h d 8 = {r['honest_vectors_bytes'] / mib:.0f} MiB (target within 4x); interpreter + imports "
+               f"against h d 8 = {r['honest_vectors_bytes'] / mib:.0f} MiB (target within 3x); interpreter + imports "
                f"alone: {r['baseline_bytes'] / mib:.0f} MiB",
                ["dispatch", "peak (MiB)", "above baseline (MiB)", "above baseline / (h d 8)"])
     for mode in ("tasks", "inline"):

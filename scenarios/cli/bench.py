@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.bench import sim as bench_sim
+from scenarios.bench import targets as bench_targets
 from scenarios.bench.rules import bench_mda, bench_rules
 from scenarios.cli.args import output_file
 from scenarios.errors import ScenarioError
@@ -113,6 +114,8 @@ def cmd_bench(args) -> int:
         with console.status(f"bench {name}{' (quick)' if args.quick else ''} ..."):
             results[name] = run(bool(args.quick))
         render(results[name], console)
+    results["targets"] = bench_targets.targets(results)
+    bench_targets.render(results["targets"], console)
     if args.json:
         dump_json(results, args.json)
         console.print(f"results written to {args.json}")
