@@ -255,6 +255,17 @@ class Replay(BroadcastAttack):
         super().bind(adv)
         adv.keep_history = True
         self.own_sent: list[tuple[int, bytes]] = []
+        self._older: dict[int, tuple[list, int, list, int]] = {}
+
+    def _before(self, k: int) -> tuple[list[bytes], list[bytes]]:
+        """(honest messages of iterations < k in the order observed, own ones likewise): kept per k
+        and extended with what arrived since (both sources only grow), not rebuilt per slot."""
+        old, seen, own, seen_own = self._older.get(k, ([], 0, [], 0))
+        history = self.adv.history
+        old.extend(data for (_, env, data) in history[seen:] if env.round < k)
+        own.extend(data for (kk, data) in self.own_sent[seen_own:] if kk < k)
+        self._older[k] = (old, len(history), own, len(self.own_sent))
+        return old, own
 
     def own_value(self, b, r, k):
         if k == 0:
@@ -271,8 +282,7 @@ class Replay(BroadcastAttack):
             data = self.adv.sign(b, e)
             self.own_sent.append((e.round, data))
             out.append(data)
-        old = [data for (_, env, data) in self.adv.history if env.round < k]
-        old_own = [data for (kk, data) in self.own_sent if kk < k]
+        old, old_own = self._before(k)
         rng = self.adv.rng
         for pool in (old, old_own):
             if pool:
