@@ -172,7 +172,9 @@ class Network:
         self.flood = flood if flood is not None else FloodBounds.for_protocol(verifier.schemas, n, len(self.byzantine))
         self.pool = Pool()
         self._pending = self.pool.membership()
-        self.fifo = Fifo(self.pool._pos)
+        self._held: set[Delivery] = set()
+        """Every delivery in ``_parked`` (held, to be offered again: it keeps its place in the FIFO)."""
+        self.fifo = Fifo(self.pool._pos, retain=self._held.__contains__)
         self.record_trace, self.trace = record_trace, []
         self.max_steps = max_steps
         """Cap on HONEST deliveries (Byzantine deliveries have their own budget: at most K per honest one)."""
@@ -386,6 +388,7 @@ class Network:
         keep = []
         for d in held:
             if admits is None or admits(d[6]):
+                self._held.discard(d)
                 self._offer_again(d)
             else:
                 keep.append(d)
@@ -398,6 +401,7 @@ class Network:
                 self.pool.add(d)
                 self.fifo.add(d)
         self._parked.clear()
+        self._held.clear()
 
     def prune_stale(self, node: int, instance: int, below: int) -> None:
         """``node``'s protocol says every message of ``instance`` with round < ``below`` is stale
@@ -596,6 +600,7 @@ class Network:
                 self._byz_run = 0
                 if park:
                     self._parked.setdefault(receiver, []).append(d)
+                    self._held.add(d)
                     self.deferred += 1
                 else:  # _release(d), inline
                     k = id(data)

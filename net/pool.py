@@ -66,6 +66,8 @@ class ReadOnlyList(list):
 
 
 _append, _pop, _set = list.append, list.pop, list.__setitem__
+FIFO_SLACK = 1024
+"""Deliveries a :class:`Fifo` may hold beyond twice its pending ones before it drops the stale ones."""
 
 
 class Pool:
@@ -104,14 +106,35 @@ class Pool:
 
 class Fifo:
     """Pending deliveries in submission order (lazy deletion of the ones no longer pending).
-    ``pending_in``: the container whose members are pending (default: each delivery's ``pending``)."""
+    ``pending_in``: the container whose members are pending (default: each delivery's ``pending``).
 
-    def __init__(self, pending_in=None) -> None:
+    Bounded (the network's, which says what it holds back: ``retain``): when the queue holds more than twice the deliveries still pending (plus
+    :data:`FIFO_SLACK`), the ones no longer pending are dropped in one pass (order kept), so a run in
+    which the schedule never leaves it to the network's liveness does not keep every delivery it ever
+    made, and their messages' bytes, alive (amortised O(1) per delivery)."""
+
+    def __init__(self, pending_in=None, retain=None) -> None:
         self._q: deque[Delivery] = deque()
         self._in = pending_in
+        self._retain = retain
+        """``retain(d)``: keep ``d`` through a compaction although it is not pending now (a delivery
+        the network holds and will offer again keeps its place, exactly as without compaction). Only
+        a FIFO given ``retain`` compacts: one without cannot know which deliveries may come back."""
+        self._limit = FIFO_SLACK if retain is not None else float("inf")
+
+    def __len__(self) -> int:
+        return len(self._q)
 
     def add(self, d: Delivery) -> None:
-        self._q.append(d)
+        q = self._q
+        q.append(d)
+        if len(q) > self._limit:
+            self._compact()
+
+    def _compact(self) -> None:
+        pending, retain = self._pending, self._retain
+        self._q = deque(d for d in self._q if pending(d) or (retain is not None and retain(d)))
+        self._limit = 2 * len(self._q) + FIFO_SLACK
 
     def _pending(self, d: Delivery) -> bool:
         return d in self._in if self._in is not None else d.pending

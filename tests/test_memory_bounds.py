@@ -172,3 +172,29 @@ def test_trusted_server_within_its_bound_when_every_worker_fills_its_window():
     size, bound = deep_size(m), m.memory_bound()
     assert size <= bound, (size, bound)
     assert size >= 0.5 * m.window * n * 8 * d
+
+
+def test_network_fifo_keeps_only_what_is_pending_or_held():
+    """The network's FIFO (liveness order) used to keep every delivery ever made, and so every
+    message's bytes, when the schedule never left a pick to liveness; now it stays within twice the
+    pending deliveries plus a constant, in the same order."""
+    from net.pool import FIFO_SLACK, Delivery, Fifo, Pool
+
+    pool = Pool()
+    held: set = set()
+    fifo = Fifo(pool._pos, retain=held.__contains__)
+    keep = []
+    for i in range(20_000):
+        d = Delivery((0, i, 1), 0, 1, "VEC", i, 0, b"x", False, None)
+        pool.add(d)
+        fifo.add(d)
+        if i % 97 == 0:
+            keep.append(d)  # still pending
+        elif i % 89 == 0:
+            held.add(d)     # held by the network: keeps its place
+            pool.remove(d)
+        else:
+            pool.remove(d)
+        assert len(fifo) <= 2 * (len(pool) + len(held)) + FIFO_SLACK + 1
+    assert fifo.first() is keep[0]
+    assert [d for d in fifo._q if d in pool._pos] == keep

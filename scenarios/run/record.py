@@ -13,7 +13,8 @@ class IterationRecorder:
     def __init__(self, honest: list[int], keep_families: bool = False):
         self.index = {node: i for i, node in enumerate(honest)}
         self.h = len(honest)
-        self._pending: dict[int, list[np.ndarray | None]] = {}
+        self._pending: dict[int, tuple[np.ndarray, list[bool]]] = {}
+        """Iteration k -> (its h x d family, filled in as the nodes get there; which rows are filled)."""
         self._count: dict[int, int] = {}
         self.rows: dict[int, dict] = {}
         self.mean0: np.ndarray | None = None
@@ -24,18 +25,22 @@ class IterationRecorder:
         """Iteration k -> the h x d honest family (only with ``keep_families``; complete iterations)."""
 
     def add(self, node: int, k: int, x: np.ndarray) -> None:
-        slot = self._pending.setdefault(k, [None] * self.h)
+        slot = self._pending.get(k)
+        if slot is None:
+            x = np.asarray(x, dtype=np.float64)
+            slot = self._pending[k] = (np.empty((self.h, x.shape[0])), [False] * self.h)
+        family, filled = slot
         i = self.index[node]
-        if slot[i] is None:
+        if not filled[i]:
             self._count[k] = self._count.get(k, 0) + 1
-        x = np.array(x, dtype=np.float64)  # the recorder's own copy: nothing else can change what it measures
-        slot[i] = x
-        self.final[node] = x
+            filled[i] = True
+        family[i] = x  # the recorder's own copy, in place (no stack when the iteration closes)
+        self.final[node] = family[i]
         if self._count[k] == self.h:
             self._close(k)
 
     def _close(self, k: int) -> None:
-        X = np.stack(self._pending.pop(k))
+        X = self._pending.pop(k)[0]
         self._count.pop(k)
         if self.keep_families:
             self.families[k] = X
@@ -53,9 +58,10 @@ class IterationRecorder:
     def finish(self) -> list[dict]:
         """Close iterations some honest node never reached (a stalled run): measured on those that did."""
         for k in sorted(self._pending):
-            xs = [x for x in self._pending[k] if x is not None]
-            if xs:
-                self._measure(k, np.stack(xs), len(xs))
+            family, filled = self._pending[k]
+            rows = [i for i, ok in enumerate(filled) if ok]
+            if rows:
+                self._measure(k, family[rows], len(rows))
         self._pending.clear()
         return [self.rows[k] for k in sorted(self.rows)]
 
