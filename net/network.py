@@ -426,6 +426,8 @@ class Network:
                 if d in pool:
                     pool.remove(d)
                     self.pruned_stale += 1
+                    if self.record_trace:
+                        self.tracer.undelivered(d, self.step, "pruned_stale")
                     self._release(d)
 
     def _release(self, d: Delivery) -> None:
@@ -595,6 +597,8 @@ class Network:
             _, sender, receiver, kind, round_, instance, data, slot, _ = d
             if receiver in self.done and not self.serve_after_output:
                 self.dropped_after_output += 1
+                if self.record_trace:
+                    self.tracer.undelivered(d, self.step, "after_output")
                 self._release(d)
                 continue
             if slot:
@@ -635,7 +639,7 @@ class Network:
             self._digest.update(b)
         digest = self._digest.hexdigest()
         if self.record_trace:
-            self.tracer.close(outputs, digest)
+            self.tracer.close(outputs, digest, in_flight=self.pool.items)
         return digest
 
     def message_counts(self) -> dict[str, Any]:

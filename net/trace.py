@@ -40,6 +40,7 @@ FIELDS = ("step", "sender", "receiver", "kind", "round", "instance", "size", "se
           "value", "signature")
 """The names of a record's positions (the keys of a JSON Lines record)."""
 
+DROPPED_FIELDS = ("sender", "receiver", "kind", "round", "instance", "sent", "step", "why")
 ACCEPTED = "accepted"
 HELD = "held"
 
@@ -64,6 +65,10 @@ class DeliveryTrace:
         self._forced_now: str | None = None
         self._last: list | None = None
         self.closed = False
+        self.dropped: list[list] = []
+        """Honest messages never delivered: [sender, receiver, kind, round, instance, sent, step, why]
+        (:data:`DROPPED_FIELDS`)."""
+        self._last_step = 0
         self.outputs: list[bytes] = []
         self.digest: str | None = None
         self.on_close: Callable[["DeliveryTrace"], None] | None = None
@@ -89,6 +94,7 @@ class DeliveryTrace:
                   data: bytes) -> None:
         if self._last is not None:
             self.sink(self._last)
+        self._last_step = step
         env, _ = self.check(data)
         value = None if env is None else self._summary(env.payload)
         self._last = [step, sender, receiver, kind, round_, instance, len(data), self._current_sent,
@@ -99,12 +105,24 @@ class DeliveryTrace:
         if self._last is not None:
             self._last[9] = HELD if held else str(reason)
 
-    def close(self, outputs: list[bytes] | None = None, digest: str | None = None) -> None:
+    def undelivered(self, d: Any, step: int, why: str) -> None:
+        """Honest delivery ``d`` will never be delivered (``why``: pruned_stale, after_output,
+        in_flight_at_end); not a delivery, so not in the digest."""
+        if d[7]:
+            return  # a Byzantine slot never delivered: nothing was ever written for it
+        key = d[0]
+        self.dropped.append([d[1], d[2], d[3], d[4], d[5], self._sent.get((key[0], key[1]), -1), step, why])
+
+    def close(self, outputs: list[bytes] | None = None, digest: str | None = None, in_flight=()) -> None:
         """The run is over: flush the last record; ``outputs`` (the honest outputs' bytes, in honest
-        order) and ``digest`` are what the network hashed last and what it reported."""
+        order) and ``digest`` are what the network hashed last and what it reported; ``in_flight``:
+        the deliveries still in flight."""
         if self._last is not None:
             self.sink(self._last)
             self._last = None
+        step = self._last_step
+        for d in sorted(in_flight, key=lambda d: d[0]):
+            self.undelivered(d, step, "in_flight_at_end")
         self.outputs, self.digest = list(outputs or []), digest
         self.closed = True
         if self.on_close is not None:

@@ -8,6 +8,9 @@ A trace file is JSON Lines, one object per line, each with a ``type``:
   (the unit vector u of the honest spread: the principal direction of the honest inputs; [1] when
   d = 1), ``full_value_max_d``;
 - ``delivery``: one per delivery, in order (the fields of :data:`net.trace.FIELDS`);
+- ``undelivered``: one per honest message never delivered (pruned as stale once its receiver moved
+  past its round, dropped because its receiver had its output, or still in flight at the end):
+  sender, receiver, kind, round, instance, sent, step (when it was dropped), why; not in the digest;
 - ``value``: one per (honest node, iteration): ``x`` (the vector when d <= full_value_max_d, else
   ``{"norm", "proj"}``) and ``proj`` = <x, u>;
 - ``end``: ``outputs`` (the honest outputs' bytes, hex, as the digest hashed them), ``trace_digest``.
@@ -23,7 +26,7 @@ from typing import IO, Any, Callable
 
 import numpy as np
 
-from net.trace import FIELDS, FULL_VALUE_MAX_D, DeliveryTrace, summarize
+from net.trace import DROPPED_FIELDS, FIELDS, FULL_VALUE_MAX_D, DeliveryTrace, summarize
 
 
 def honest_direction(x0: np.ndarray | None) -> np.ndarray | None:
@@ -57,6 +60,7 @@ class TraceOut:
         self.header: dict[str, Any] = {}
         self.records: list[dict[str, Any]] = []
         self.values: list[dict[str, Any]] = []
+        self.undelivered: list[dict[str, Any]] = []
         self.end: dict[str, Any] = {}
         self.direction: np.ndarray | None = None
         self._fh: IO[str] | None = None
@@ -104,6 +108,12 @@ class TraceOut:
             self.records.append(row)
 
     def _close(self, tracer: DeliveryTrace) -> None:
+        for rec in tracer.dropped:
+            row = {"type": "undelivered", **dict(zip(DROPPED_FIELDS, rec))}
+            if self._fh is not None:
+                self._write(row)
+            else:
+                self.undelivered.append(row)
         self.end = {"type": "end", "deliveries": self.deliveries, "outputs": [b.hex() for b in tracer.outputs],
                     "trace_digest": tracer.digest}
         if self._fh is not None:
@@ -128,6 +138,8 @@ def read_trace(path: str | Path) -> TraceOut:
                 out.records.append(row)
             elif t == "value":
                 out.values.append(row)
+            elif t == "undelivered":
+                out.undelivered.append(row)
             elif t == "end":
                 out.end = row
     d = out.header.get("direction")
