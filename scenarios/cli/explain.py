@@ -16,7 +16,7 @@ def cmd_explain(args) -> int:
     if out.suffix.lower() not in (".html", ".htm"):
         out = output_file(str(out) + ".html", "--out")
     ex = explain(args.source, out, iterations=args.iterations, sets=args.set, seed=args.seed, png=not args.no_png,
-                 max_lanes=args.max_lanes)
+                 max_lanes=args.max_lanes, variant=args.variant)
     if not args.quiet:
         d = ex.diagram
         print(f"report written to {ex.html} ({len(d.arrows)} arrows, iterations 0..{d.iterations - 1}, "
@@ -39,6 +39,8 @@ def register(sub) -> None:
                     help="the HTML report (default: SOURCE's name .html here); the diagram goes beside it as .svg and .png")
     sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key of a scenario")
     sp.add_argument("--seed", type=seed, default=None)
+    sp.add_argument("--variant", metavar="LABEL", default=None,
+                    help="of a scenario with [compare] variants, the one to explain (its label or index; default the first)")
     sp.add_argument("--max-lanes", type=positive_int, default=12, metavar="L",
                     help="at most L lanes in the diagram (nodes are sampled beyond; default 12)")
     sp.add_argument("--no-png", action="store_true", help="skip the PNG (matplotlib) rendering of the diagram")

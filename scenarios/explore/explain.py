@@ -68,6 +68,27 @@ def load_source(source: str, sets: list[str] | None = None, seed: int | None = N
     return scenario, replay, None
 
 
+def pick_variant(scenario: Scenario, variant: str | None) -> tuple[Scenario, str | None]:
+    """The variant of a [compare] scenario to explain (its label, or its index from 0; default the
+    first) and its label; ``scenario`` itself when it has no variants."""
+    if not scenario.variants:
+        if variant is not None:
+            raise ScenarioError(f"--variant {variant!r}: scenario {scenario.scenario.name!r} has no [compare] variants")
+        return scenario, None
+    labels = [str(v) for v in scenario.compare.values]
+    if variant is None:
+        i = 0
+    elif variant in labels:
+        i = labels.index(variant)
+    elif variant.strip().isdigit() and int(variant) < len(labels):
+        i = int(variant)
+    else:
+        shown = ", ".join(repr(x) for x in labels[:12]) + (" ..." if len(labels) > 12 else "")
+        raise ScenarioError(f"--variant {variant!r} is not a variant of {scenario.scenario.name!r}: give a label "
+                            f"({shown}) or an index 0..{len(labels) - 1}")
+    return scenario.variants[i], labels[i]
+
+
 def explainable(scenario: Scenario) -> None:
     """Raise a one-line :class:`ScenarioError` unless ``scenario`` can be drawn."""
     why = traceable(scenario)
@@ -111,13 +132,20 @@ def write_report(scenario: Scenario, result: dict[str, Any], trace: TraceOut, ou
 
 
 def explain(source: str, out: str | Path, *, iterations: int = 2, sets: list[str] | None = None,
-            seed: int | None = None, png: bool = True, max_lanes: int = MAX_LANES) -> Explained:
-    """Re-run ``source`` (a scenario name or TOML path, or a result JSON) and write its report."""
+            seed: int | None = None, png: bool = True, max_lanes: int = MAX_LANES, variant: str | None = None) -> Explained:
+    """Re-run ``source`` (a scenario name or TOML path, or a result JSON) and write its report; of a
+    [compare] scenario, ``variant`` (default the first)."""
     t0 = time.perf_counter()
     scenario, replay, recorded = load_source(source, sets, seed)
+    notes = []
+    whole = scenario
+    scenario, label = pick_variant(scenario, variant)
+    if label is not None:
+        notes.append(f"{whole.scenario.name} compares {len(whole.variants)} variants ({whole.compare.key}); this "
+                     f"report explains {label!r} (jungle explain ... --variant LABEL explains another).")
+        replay = replay.replace("jungle run", "jungle explain", 1) + f" --variant '{label}'"
     explainable(scenario)
     result, trace = run_traced(scenario)
-    notes = []
     if recorded is not None and recorded.get("trace_digest") != result["trace_digest"]:
         notes.append(f"The re-run's trace digest {result['trace_digest'][:16]} differs from the one {source} records "
                      f"({str(recorded.get('trace_digest'))[:16]}): the code changed since that run; this report "

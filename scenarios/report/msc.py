@@ -133,6 +133,8 @@ class Diagram:
     title: str = ""
     rows: list[int] = field(default_factory=list)
     """The delivery step of each row, top to bottom."""
+    kinds: list[str] = field(default_factory=list)
+    """The message kinds drawn (more than one: each arrow shows its kind's initial)."""
 
 
 def fmt(v: float) -> str:
@@ -353,7 +355,8 @@ def layout(header: dict[str, Any], records: list[dict[str, Any]], undelivered: l
     span = (rows[0], rows[-1]) if rows else (0, 0)
     return Diagram(lanes=lanes, arrows=arrows, marks=marks, width=width, height=height, iterations=k, steps=span,
                    omitted=omitted, hold_threshold=threshold, judged_use=judged,
-                   title=f"{header.get('scenario', '')}: iterations 0..{k - 1}", rows=rows)
+                   title=f"{header.get('scenario', '')}: iterations 0..{k - 1}", rows=rows,
+                   kinds=sorted({a.kind for a in arrows}))
 
 
 def head(a: Arrow, size: float = 7.0) -> list[tuple[float, float]]:
@@ -364,6 +367,11 @@ def head(a: Arrow, size: float = 7.0) -> list[tuple[float, float]]:
     bx, by = a.x1 - size * ux, a.y1 - size * uy
     px, py = -uy * size * 0.45, ux * size * 0.45
     return [(a.x1, a.y1), (bx + px, by + py), (bx - px, by - py)]
+
+
+def kind_anchor(a: Arrow) -> tuple[float, float]:
+    """Where an arrow's kind initial goes when a diagram mixes kinds: on the line, near its head."""
+    return a.x0 + 0.82 * (a.x1 - a.x0), a.y0 + 0.82 * (a.y1 - a.y0) - 2.0
 
 
 def label_anchor(a: Arrow) -> tuple[float, float, str]:

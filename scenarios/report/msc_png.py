@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenarios.report.msc import (BYZANTINE_COLOUR, HELD_COLOUR, HONEST_COLOURS, ROW, TOP, Diagram, head, label_anchor,
-                                  legend_items)
+from scenarios.report.msc import (BYZANTINE_COLOUR, HELD_COLOUR, HONEST_COLOURS, ROW, TOP, Diagram, head, kind_anchor,
+                                  label_anchor, legend_items)
 
 DPI = 100
 
 
-def render_png(d: Diagram, path: str | Path, scale: float = 1.5) -> Path:
-    """Write the diagram to ``path`` (pixels: its width and height times ``scale``)."""
+def render_png(d: Diagram, path: str | Path, scale: float | None = None) -> Path:
+    """Write the diagram to ``path`` (pixels: its width and height times ``scale``; default 1.5, 1 for
+    a diagram taller than 1500 px)."""
+    if scale is None:
+        scale = 1.5 if d.height <= 1500 else 1.0
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -33,6 +36,8 @@ def render_png(d: Diagram, path: str | Path, scale: float = 1.5) -> Path:
             t.set_path_effects([pe.withStroke(linewidth=3 * pt, foreground="white")])
 
     text(10, 20, d.title, 14, "#111", bold=True)
+    if len(d.kinds) > 1:
+        text(d.width - 10, 20, "kinds: " + ", ".join(f"{k[:1]} = {k}" for k in d.kinds), 10, ha="right")
     for key, label, x, y in legend_items(d):
         if key in ("used", "dropped", "byzantine", "held"):
             colour = {"used": HONEST_COLOURS[0], "dropped": HONEST_COLOURS[0], "byzantine": BYZANTINE_COLOUR,
@@ -65,6 +70,9 @@ def render_png(d: Diagram, path: str | Path, scale: float = 1.5) -> Path:
         else:
             ax.plot([a.x1 - 4, a.x1 + 4], [a.y1 - 4, a.y1 + 4], color=HELD_COLOUR, linewidth=2 * pt)
             ax.plot([a.x1 - 4, a.x1 + 4], [a.y1 + 4, a.y1 - 4], color=HELD_COLOUR, linewidth=2 * pt)
+        if len(d.kinds) > 1:
+            kx, ky = kind_anchor(a)
+            text(kx, ky, a.kind[:1], 8, a.colour, ha="center", halo=True)
         lx, ly, anchor = label_anchor(a)
         if a.byzantine and a.value:
             text(lx, ly, a.value, 10, BYZANTINE_COLOUR, ha="right" if anchor == "end" else "left", bold=True, halo=True)

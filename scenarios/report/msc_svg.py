@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from scenarios.report.msc import (BYZANTINE_COLOUR, HELD_COLOUR, HONEST_COLOURS, ROW, TOP, Arrow, Diagram, head,
-                                  label_anchor, legend_items)
+                                  kind_anchor, label_anchor, legend_items)
 
 FONT = "font-family:DejaVu Sans,Arial,Helvetica,sans-serif"
 
@@ -20,7 +20,7 @@ def _n(v: float) -> str:
     return f"{v:.1f}"
 
 
-def _arrow(a: Arrow) -> str:
+def _arrow(a: Arrow, kinds: bool = False) -> str:
     attrs = {"class": "arrow", "data-step": a.step, "data-sent": a.sent, "data-sender": a.sender,
              "data-receiver": a.receiver, "data-kind": a.kind, "data-round": a.round, "data-verdict": a.verdict,
              "data-used": "" if a.used is None else str(a.used).lower(), "data-held": str(a.held).lower(),
@@ -44,6 +44,10 @@ def _arrow(a: Arrow) -> str:
         x, y = a.x1, a.y1
         out.append(f'<path d="M{_n(x - 4)},{_n(y - 4)}L{_n(x + 4)},{_n(y + 4)}M{_n(x - 4)},{_n(y + 4)}L{_n(x + 4)},{_n(y - 4)}" '
                    f'stroke="{HELD_COLOUR}" stroke-width="2"/>')
+    if kinds:
+        kx, ky = kind_anchor(a)
+        out.append(f'<text x="{_n(kx)}" y="{_n(ky)}" text-anchor="middle" font-size="8" fill="{a.colour}" '
+                   f'stroke="white" stroke-width="2.5" paint-order="stroke">{escape(a.kind[:1])}</text>')
     lx, ly, anchor = label_anchor(a)
     if a.byzantine and a.value:
         out.append(f'<text x="{_n(lx)}" y="{_n(ly)}" text-anchor="{anchor}" font-size="10" fill="{BYZANTINE_COLOUR}" '
@@ -84,7 +88,10 @@ def render_svg(d: Diagram) -> str:
             out.append(f'<text x="6" y="{_n(TOP + (j + 0.5) * ROW + 3)}" font-size="8" fill="#888">{step}</text>')
     out.append(f'<text x="6" y="{_n(TOP - 8)}" font-size="8" fill="#888">step</text>')
     for a in d.arrows:
-        out.append(_arrow(a))
+        out.append(_arrow(a, len(d.kinds) > 1))
+    if len(d.kinds) > 1:
+        out.append(f'<text x="{_n(d.width - 10)}" y="20" text-anchor="end" font-size="10" fill="#222">kinds: '
+                   + escape(", ".join(f"{k[:1]} = {k}" for k in d.kinds)) + "</text>")
     for m in d.marks:
         out.append(f'<g class="mark" data-node="{m.node}" data-iteration="{m.iteration}">'
                    f'<circle cx="{_n(m.x)}" cy="{_n(m.y)}" r="3.5" fill="#222"/>'
