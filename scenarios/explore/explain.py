@@ -19,6 +19,7 @@ from scenarios.explore.shrink import to_toml
 from scenarios.report.explain_html import report_html
 from scenarios.report.files import read_result
 from scenarios.report.msc import MAX_ARROWS, MAX_LANES, Diagram, final_values, groups_of, layout
+from scenarios.report.msc_png import render_png
 from scenarios.report.msc_svg import render_svg
 from scenarios.report.trajectories import render_trajectories
 from scenarios.run.execute import execute, prepare, traceable
@@ -126,7 +127,6 @@ def write_report(scenario: Scenario, result: dict[str, Any], trace: TraceOut, ou
     svg_path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n", encoding="utf-8")
     png_path = None
     if png:
-        from scenarios.report.msc_png import render_png  # matplotlib underneath: imported when drawn
         png_path = render_png(diagram, out.with_suffix(".png"))
     return Explained(out, svg_path, png_path, diagram, result, trace, notes, time.perf_counter() - t0)
 

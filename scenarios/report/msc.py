@@ -39,7 +39,7 @@ RIGHT = 150.0
 BOTTOM = 40.0
 MIN_WIDTH = 940.0
 MAX_LANES = 12
-MAX_ARROWS = 480
+MAX_ARROWS = 320
 
 HONEST_COLOURS = ("#1f63b4", "#1b8a3a", "#8a5a00", "#5b3a9a")
 """Lane and arrow colours of the honest groups (A, B, ...)."""

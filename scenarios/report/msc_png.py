@@ -2,7 +2,11 @@
 from the same geometry as the SVG (:mod:`scenarios.report.msc_svg`): no browser needed."""
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
+
+import numpy as np
 
 from scenarios.report.msc import (BYZANTINE_COLOUR, HELD_COLOUR, HONEST_COLOURS, ROW, TOP, Diagram, head, kind_anchor,
                                   label_anchor, legend_items)
@@ -91,6 +95,50 @@ def render_png(d: Diagram, path: str | Path, scale: float | None = None) -> Path
         text(10, y, f"left out: {s}", 10, "#a00")
         y += 14
     p = Path(path)
-    fig.savefig(p, dpi=DPI, facecolor="white")
+    fig.set_facecolor("white")
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
     plt.close(fig)
+    palette = _palette()
+    write_palette_png(p, _nearest(rgb, palette), palette)
     return p
+
+
+def _palette() -> np.ndarray:
+    """The diagram's colours blended with white at a few opacities, and greys: a PNG of at most 256
+    colours (anti-aliasing kept coarsely), a few times smaller than true colour."""
+    base = ["#000000", "#222222", "#888888", BYZANTINE_COLOUR, HELD_COLOUR, *HONEST_COLOURS, "#a00000"]
+    cols = [(255, 255, 255)]
+    for hexa in base:
+        c = np.array([int(hexa[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+        for a in (1.0, 0.8, 0.6, 0.45, 0.3, 0.18, 0.08):
+            cols.append(tuple(np.round(a * c + (1 - a) * 255).astype(int)))
+    cols += [(v, v, v) for v in range(0, 256, 17)]
+    return np.unique(np.array(cols, dtype=np.uint8), axis=0)
+
+
+def _nearest(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Index of the nearest palette colour of every pixel (computed once per distinct colour)."""
+    keys = (rgb[:, :, 0].astype(np.int32) << 16) | (rgb[:, :, 1].astype(np.int32) << 8) | rgb[:, :, 2]
+    uniq, inverse = np.unique(keys.ravel(), return_inverse=True)
+    cols = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], axis=1)
+    pal = palette.astype(np.int32)
+    best = np.empty(len(uniq), dtype=np.uint8)
+    for i in range(0, len(uniq), 4096):
+        d = ((cols[i:i + 4096, None, :] - pal[None, :, :]) ** 2).sum(axis=2)
+        best[i:i + 4096] = np.argmin(d, axis=1)
+    return best[inverse].reshape(keys.shape)
+
+
+def write_palette_png(path: str | Path, indices: np.ndarray, palette: np.ndarray) -> None:
+    """A palette PNG (colour type 3, 8 bits) of ``indices`` (h x w, uint8) into ``palette`` (k x 3)."""
+    h, w = indices.shape
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    raw = np.zeros((h, w + 1), dtype=np.uint8)  # filter type 0 per row
+    raw[:, 1:] = indices
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+                           + chunk(b"PLTE", palette.astype(np.uint8).tobytes())
+                           + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)) + chunk(b"IEND", b""))
