@@ -576,6 +576,7 @@ class Network:
         fairness = self.flood.fairness
         pool = self.pool
         refs, forget = self._refs, self.verifier.forget
+        tracer = self.tracer
         while len(self.done) < honest_total:
             if self.honest_deliveries >= self.max_steps:
                 self.stalled = True
@@ -592,8 +593,8 @@ class Network:
                     if self.record_trace:
                         self.tracer.force(d, "fairness")
             pool.remove(d)
-            if self.record_trace:
-                self.tracer.picked(d)
+            if tracer is not None:
+                tracer.picked(d)
             _, sender, receiver, kind, round_, instance, data, slot, _ = d
             if receiver in self.done and not self.serve_after_output:
                 self.dropped_after_output += 1

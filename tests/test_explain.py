@@ -118,7 +118,8 @@ def test_arrows_are_the_trace_deliveries(report, traced):
         sorted((u["sender"], u["receiver"], u["round"], u["step"]) for u in dropped)
     assert never and all(a["held"] == "true" for a in never)
     # the in-memory trace explain used is the one jungle run --trace wrote
-    assert [(r["step"], r["signature"]) for r in ex.trace.records] == [(r["step"], r["signature"]) for r in trace.records]
+    assert [(r["step"], r["signature"]) for r in ex.trace.records] == [(r["step"], r["signature"]) for r in trace.records
+                                                                      if r["round"] < k]
     # Byzantine arrows carry the value each recipient got: the two groups got different values
     byz = {a["receiver"]: a for a in delivered if a["byzantine"] == "true" and a["round"] == "0"}
     root = ET.fromstring(svg)
@@ -212,8 +213,15 @@ def test_large_n_is_sampled_and_says_what_it_left_out(tmp_path):
     assert "left out:" in ex.svg.read_text()
 
 
-def test_broadcast_variant(tmp_path):
-    ex = explain("broadcast-contraction", tmp_path / "b.html", variant="n=4 equivocate", png=False)
-    assert ex.diagram.arrows and len(ex.diagram.kinds) > 1
-    assert any("n=4 equivocate" in note for note in ex.notes)
-    assert not ex.diagram.judged_use  # broadcast: no used/dropped mark
+def test_broadcast_variant_and_liveness_marks(tmp_path):
+    """Broadcast (every kind), and the deliveries the network's liveness rule forced, marked."""
+    ex = explain("broadcast-contraction", tmp_path / "b.html", variant="n=4 silent", png=False)
+    d = ex.diagram
+    assert d.arrows and len(d.kinds) > 1
+    assert any("n=4 silent" in note for note in ex.notes)
+    assert not d.judged_use  # broadcast: no used/dropped mark
+    arrows = [a for a in _arrows(ex.svg.read_text()) if a["delivered"] == "true"]
+    expected = [r for r in ex.trace.records if r["round"] < d.iterations]
+    assert [(int(a["step"]), a["kind"], a["forced"]) for a in arrows] == \
+        [(r["step"], r["kind"], r["forced"] or "") for r in expected]
+    assert any(a["forced"] == "liveness" for a in arrows)

@@ -100,9 +100,10 @@ def explainable(scenario: Scenario) -> None:
         raise ScenarioError(f"explain: {why}")
 
 
-def run_traced(scenario: Scenario) -> tuple[dict[str, Any], TraceOut]:
-    """Run ``scenario`` recording its delivery trace and honest values in memory."""
-    trace = TraceOut()
+def run_traced(scenario: Scenario, keep_rounds: int | None = None) -> tuple[dict[str, Any], TraceOut]:
+    """Run ``scenario`` recording its delivery trace and honest values in memory (the deliveries of
+    rounds below ``keep_rounds`` only, when given)."""
+    trace = TraceOut(keep_rounds=keep_rounds)
     result = execute(scenario, progress=False, trace=trace)
     return result, trace
 
@@ -145,7 +146,7 @@ def explain(source: str, out: str | Path, *, iterations: int = 2, sets: list[str
                      f"report explains {label!r} (jungle explain ... --variant LABEL explains another).")
         replay = replay.replace("jungle run", "jungle explain", 1) + f" --variant '{label}'"
     explainable(scenario)
-    result, trace = run_traced(scenario)
+    result, trace = run_traced(scenario, keep_rounds=iterations)
     if recorded is not None and recorded.get("trace_digest") != result["trace_digest"]:
         notes.append(f"The re-run's trace digest {result['trace_digest'][:16]} differs from the one {source} records "
                      f"({str(recorded.get('trace_digest'))[:16]}): the code changed since that run; this report "

@@ -220,7 +220,7 @@ def report_counterexample(path: str | Path, seed: int):
     :class:`~scenarios.explore.explain.Explained` (its ``result`` is the replay's)."""
     path = Path(path)
     scenario = prepare(str(path), [], seed)
-    result, trace = run_traced(scenario)
+    result, trace = run_traced(scenario, keep_rounds=2)
     return write_report(scenario, result, trace, path.with_suffix(".html"),
                         replay=f"jungle run {path} --seed {seed}")
 

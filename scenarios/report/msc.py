@@ -283,6 +283,10 @@ def layout(header: dict[str, Any], records: list[dict[str, Any]], undelivered: l
     if idx:
         last_step = records[idx[-1]]["step"]
         drop = [u for u in drop if u["sent"] <= last_step]
+    if len(idx) + len(drop) > max_arrows:
+        room = max(0, max_arrows - len(idx))
+        omitted.append(f"{len(drop) - room} of the {len(drop)} honest messages never delivered (at most {max_arrows} arrows)")
+        drop = sorted(drop, key=lambda u: (u["step"], u["sent"], u["sender"], u["receiver"]))[:room]
 
     lanes: list[Lane] = []
     xs: dict[int, float] = {}

@@ -55,8 +55,11 @@ class TraceOut:
     The runner calls :meth:`attach` right after building the network (before anything runs) and
     wraps its ``on_vector`` callback with :meth:`chain`; the network closes the trace after the run."""
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, keep_rounds: int | None = None):
+        """``keep_rounds``: in memory, keep only the delivery and undelivered records of rounds below
+        it (a report draws the first iterations; the counts and ``end`` still cover the whole run)."""
         self.path = Path(path) if path is not None else None
+        self.keep_rounds = keep_rounds
         self.header: dict[str, Any] = {}
         self.records: list[dict[str, Any]] = []
         self.values: list[dict[str, Any]] = []
@@ -101,6 +104,8 @@ class TraceOut:
 
     def _delivery(self, record: list) -> None:
         self.deliveries += 1
+        if self._fh is None and self.keep_rounds is not None and record[4] >= self.keep_rounds:
+            return
         row = {"type": "delivery", **dict(zip(FIELDS, record))}
         if self._fh is not None:
             self._write(row)
@@ -109,6 +114,8 @@ class TraceOut:
 
     def _close(self, tracer: DeliveryTrace) -> None:
         for rec in tracer.dropped:
+            if self._fh is None and self.keep_rounds is not None and rec[3] >= self.keep_rounds:
+                continue
             row = {"type": "undelivered", **dict(zip(DROPPED_FIELDS, rec))}
             if self._fh is not None:
                 self._write(row)
