@@ -17,6 +17,7 @@ from agreement.rules import get_rule
 from net.trace import digest_of
 from scenarios.cli.main import main
 from scenarios.explore.explain import explain
+from scenarios.explore.shrink import to_toml
 from scenarios.report.msc import used_flags
 from scenarios.run.execute import execute, prepare
 from scenarios.run.tracing import read_trace
@@ -77,15 +78,16 @@ def test_trace_records_have_the_issue_fields(traced):
     assert len(trace.values) == h * (its + 1)
 
 
-def test_trace_on_broadcast_and_learn_rehashes(tmp_path):
-    """The same trace for every protocol that uses the network: broadcast and LEARN (over iterate)."""
-    for name, sets in (("broadcast-below-threshold", []), ("learn-quadratic", ["learn.rounds=2"])):
+def test_trace_on_broadcast_learn_and_server_rehashes(tmp_path):
+    """The same trace for every protocol that uses the network: broadcast, LEARN (over iterate) and
+    the trusted server."""
+    for name, sets in (("broadcast-below-threshold", []), ("learn-quadratic", ["learn.rounds=2"]),
+                       ("learn-quadratic", ["learn.rounds=2", 'algorithm.name="server"'])):
         path = tmp_path / f"{name}.jsonl"
         argv = ["run", name, "--quiet", "--trace", str(path), "--json", str(tmp_path / "r.json")]
         if name == "broadcast-below-threshold":
             argv = ["run", str(tmp_path / "b.toml"), "--quiet", "--trace", str(path), "--json", str(tmp_path / "r.json")]
             sc = prepare(name)
-            from scenarios.explore.shrink import to_toml
             (tmp_path / "b.toml").write_text(to_toml(sc.variants[0].file_data() if sc.variants else sc.file_data()))
         for s in sets:
             argv += ["--set", s]
