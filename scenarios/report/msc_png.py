@@ -8,8 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
-from scenarios.report.msc import (BYZANTINE_COLOUR, HELD_COLOUR, HONEST_COLOURS, ROW, TOP, Diagram, head, kind_anchor,
-                                  label_anchor, legend_items)
+from scenarios.report.msc import (
+    BYZANTINE_COLOUR,
+    HELD_COLOUR,
+    HONEST_COLOURS,
+    ROW,
+    TOP,
+    Diagram,
+    head,
+    kind_anchor,
+    label_anchor,
+    legend_items,
+)
 
 DPI = 100
 

@@ -6,8 +6,19 @@ from __future__ import annotations
 
 from html import escape
 
-from scenarios.report.msc import (BYZANTINE_COLOUR, HELD_COLOUR, HONEST_COLOURS, ROW, TOP, Arrow, Diagram, head,
-                                  kind_anchor, label_anchor, legend_items)
+from scenarios.report.msc import (
+    BYZANTINE_COLOUR,
+    HELD_COLOUR,
+    HONEST_COLOURS,
+    ROW,
+    TOP,
+    Arrow,
+    Diagram,
+    head,
+    kind_anchor,
+    label_anchor,
+    legend_items,
+)
 
 FONT = "font-family:DejaVu Sans,Arial,Helvetica,sans-serif"
 
