@@ -287,6 +287,8 @@ def print_table(table: dict[str, Any], console) -> None:
             u = r["per_n"][str(r["largest_broken"])]
             c = u["counterexample"]
             ce = f"{c['command']}\n({u['broken_by']}; replays: {'yes' if c['replays'] else 'NO'})"
+            if c.get("report"):
+                ce += f"\nreport: {c['report']}"
         kind = r["per_n"][str(r["largest_broken"])].get("break_kind", "") if r["largest_broken"] is not None else ""
         t.add_row(r["algorithm"], str(r["f"]), str(r["include_self"]), _n(r.get("headline")),
                   f"{r['claimed']}" if r["claimed"] is not None else "-", _one_step(r),
