@@ -46,6 +46,7 @@ from agreement.messages import Envelope, Rejection
 from net.flood import FloodBounds
 from net.pool import Delivery, Fifo, Pool
 from net.schedules.base import Schedule
+from net.trace import DeliveryTrace
 from net.validate import Verifier
 from net.wire import F64
 
@@ -175,7 +176,11 @@ class Network:
         self._held: set[Delivery] = set()
         """Every delivery in ``_parked`` (held, to be offered again: it keeps its place in the FIFO)."""
         self.fifo = Fifo(self.pool._pos, retain=self._held.__contains__)
-        self.record_trace, self.trace = record_trace, []
+        self.record_trace = record_trace
+        self.tracer = DeliveryTrace(verifier.check) if record_trace else None
+        """The delivery trace (:mod:`net.trace`), only when recording: the network calls it from
+        ``if self.record_trace`` branches, so a run that does not record pays nothing more."""
+        self.trace = self.tracer.records if record_trace else []
         self.max_steps = max_steps
         """Cap on HONEST deliveries (Byzantine deliveries have their own budget: at most K per honest one)."""
         self.progress = progress
@@ -251,6 +256,8 @@ class Network:
 
     def reject(self, reason: str) -> None:
         self._refused = True
+        if self.record_trace:
+            self.tracer.verdict(reason, held=bool(reason == _BEYOND_WINDOW and self._honest_now))
         if reason == _BEYOND_WINDOW and self._honest_now:
             self._honest_now = 2  # an honest message early for its receiver: held, not refused
             return
@@ -280,6 +287,8 @@ class Network:
             if adv is not None and self.byzantine:
                 self._open_slots(instance, round_)
         seq = self._next_seq(sender)
+        if self.record_trace:
+            self.tracer.sent(sender, seq, self.step)
         size = len(data)
         pend = self._pending
         pool_add, fifo_add, on_submit = self.pool.add, self.fifo.add, self.schedule.on_submit
@@ -365,6 +374,8 @@ class Network:
             self.rejected[Rejection.FLOOD] += dropped
 
     def _add(self, d: Delivery) -> None:
+        if self.record_trace:
+            self.tracer.sent(d[1], d[0][1], self.step)
         if d.data is not None:
             k = id(d.data)
             self._refs[k] = self._refs.get(k, 0) + 1
@@ -419,6 +430,8 @@ class Network:
                 if d in pool:
                     pool.remove(d)
                     self.pruned_stale += 1
+                    if self.record_trace:
+                        self.tracer.undelivered(d, self.step, "pruned_stale")
                     self._release(d)
 
     def _release(self, d: Delivery) -> None:
@@ -443,8 +456,12 @@ class Network:
             return d
         # Liveness: the schedule withholds everything; deliver the oldest message still useful.
         if self.serve_after_output:
-            return self.fifo.first()
-        return self.fifo.first(lambda x: x[2] not in self.done)
+            d = self.fifo.first()
+        else:
+            d = self.fifo.first(lambda x: x[2] not in self.done)
+        if self.record_trace and d is not None:
+            self.tracer.force(d, "liveness")
+        return d
 
     def _oldest_honest(self) -> Delivery | None:
         """The oldest honest delivery in flight to a receiver that still takes messages (None: none)."""
@@ -470,7 +487,7 @@ class Network:
             self._digest.update(buf)
             buf.clear()
         if self.record_trace:
-            self.trace.append((self.step, sender, receiver, kind, round_, instance, len(data)))
+            self.tracer.delivered(self.step, sender, receiver, kind, round_, instance, data)
 
     async def _give(self, node: int, item: Any) -> None:
         """Hand ``item`` to the node's task and wait until it has processed it (it calls settled())."""
@@ -563,6 +580,7 @@ class Network:
         fairness = self.flood.fairness
         pool = self.pool
         refs, forget = self._refs, self.verifier.forget
+        tracer = self.tracer
         while len(self.done) < honest_total:
             if self.honest_deliveries >= self.max_steps:
                 self.stalled = True
@@ -576,10 +594,16 @@ class Network:
                 if h is not None:
                     d = h
                     self.fairness_forced += 1
+                    if self.record_trace:
+                        self.tracer.force(d, "fairness")
             pool.remove(d)
+            if tracer is not None:
+                tracer.picked(d)
             _, sender, receiver, kind, round_, instance, data, slot, _ = d
             if receiver in self.done and not self.serve_after_output:
                 self.dropped_after_output += 1
+                if self.record_trace:
+                    self.tracer.undelivered(d, self.step, "after_output")
                 self._release(d)
                 continue
             if slot:
@@ -619,7 +643,10 @@ class Network:
         self._tbuf.clear()
         for b in outputs:
             self._digest.update(b)
-        return self._digest.hexdigest()
+        digest = self._digest.hexdigest()
+        if self.record_trace:
+            self.tracer.close(outputs, digest, in_flight=self.pool.items)
+        return digest
 
     def message_counts(self) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,13 @@ def test_small_table_end_to_end(tmp_path):
     s = u3["search"]
     assert s["broken"] and s["counterexample"]["replays"]
     assert "| broadcast | 1 |" in markdown(table)
+    # every counterexample has its report beside it (jungle explain), and the table links to it
+    for c in (ce, s["counterexample"]):
+        report = Path(c["report"])
+        assert report == Path(c["file"]).with_suffix(".html") and report.exists()
+        assert report.with_suffix(".svg").exists() and report.with_suffix(".png").exists()
+        assert f"[report]({c['report_link']})" in markdown(table)
+        assert (tmp_path / c["report_link"]).exists()
 
 
 def test_cli_rejects_bad_arguments(capsys):

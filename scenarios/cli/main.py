@@ -8,14 +8,15 @@ from __future__ import annotations
 import sys
 
 from agreement.registry import Registry
-from scenarios.cli import bench, fuzz, plot, run, schema, sweep, table, thresholds, worst_case
+from scenarios.cli import bench, explain, fuzz, plot, run, schema, sweep, table, thresholds, worst_case
 from scenarios.cli.args import Parser
 from scenarios.errors import EXIT_BAD_INPUT, ScenarioError
 
 COMMANDS: Registry = Registry("subcommand", "jungle.commands")
 """name -> ``register(subparsers)`` adding the subcommand (``set_defaults(func=...)``)."""
 for _name, _mod in (("run", run), ("bench", bench), ("sweep", sweep), ("thresholds", thresholds), ("plot", plot),
-                    ("table", table), ("schema", schema), ("fuzz", fuzz), ("worst-case", worst_case)):
+                    ("table", table), ("schema", schema), ("fuzz", fuzz), ("worst-case", worst_case),
+                    ("explain", explain)):
     COMMANDS.register(_name, _mod.register)
 
 

@@ -8,7 +8,9 @@ from scenarios.cli.args import output_dir, output_file, seed
 from scenarios.report.plots import run_plots
 from scenarios.report.results import dump_json
 from scenarios.report.text import print_compare, print_summary
-from scenarios.run.execute import execute, prepare
+from scenarios.errors import ScenarioError
+from scenarios.run.execute import execute, prepare, traceable
+from scenarios.run.tracing import TraceOut
 from scenarios.spec.files import builtin_names
 
 
@@ -33,8 +35,16 @@ def cmd_run(args) -> int:
         output_file(args.json, "--json")
     if args.plot:
         output_dir(args.plot, "--plot")
+    if args.trace:
+        output_file(args.trace, "--trace")
     scenario = prepare(args.scenario, args.set, args.seed)
-    result = execute(scenario, progress=not args.quiet)
+    trace = None
+    if args.trace:
+        why = traceable(scenario)
+        if why is not None:
+            raise ScenarioError(f"--trace: {why}")
+        trace = TraceOut(args.trace)
+    result = execute(scenario, progress=not args.quiet, trace=trace)
     console = Console()
     if not args.quiet:
         if "variants" in result:
@@ -51,6 +61,8 @@ def cmd_run(args) -> int:
         dump_json(result, args.json)
         if not args.quiet:
             console.print(f"result written to {args.json}")
+    if args.trace and not args.quiet:
+        console.print(f"trace written to {args.trace}: {trace.deliveries} deliveries (digest {result['trace_digest'][:16]})")
     if args.plot:
         paths = run_plots(result, args.plot)
         if not args.quiet:
@@ -70,4 +82,6 @@ def register(sub) -> None:
     sp.add_argument("--check-determinism", action="store_true", help="run twice and compare trace digests")
     sp.add_argument("--quiet", action="store_true", help="no summary, no progress bar")
     sp.add_argument("--plot", metavar="DIR", default=None, help="write the run's plots (PNG and SVG) there")
+    sp.add_argument("--trace", metavar="PATH", default=None,
+                    help="write the delivery trace there, JSON Lines (the data the trace digest hashes)")
     sp.set_defaults(func=cmd_run)

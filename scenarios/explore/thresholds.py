@@ -28,6 +28,7 @@ from net.schedules import SCHEDULES
 from scenarios.errors import ScenarioError
 from scenarios.explore.breaks import at_horizon, describe, kind_of
 from scenarios.explore.executor import Executor
+from scenarios.explore.explain import run_traced, write_report
 from scenarios.explore.search import failures, optimise, score
 from scenarios.explore.shrink import save_counterexample, shrink
 from scenarios.explore.worst_case import one_step_column
@@ -198,9 +199,11 @@ def _record(scenario: Scenario, res, alg, f, n, o: Options, label, suffix="", sh
     path = Path(o.out) / "counterexamples" / f"{alg}-f{f}-n{n}{suffix}.toml"
     save_counterexample(scenario, path, note=f"jungle thresholds: {label} breaks {alg} at n = {n}, f = {f}")
     seed = scenario.scenario.seed
-    replay = execute(prepare(str(path), [], seed), progress=False)
+    report = report_counterexample(path, seed)
+    replay = report.result
     c = res["checks"]
     rec = {"file": str(path), "seed": seed, "command": f"jungle run {path} --seed {seed}",
+           "report": str(report.html), "report_link": report_link(path),
            "digest": res["trace_digest"], "replays": replay["trace_digest"] == res["trace_digest"],
            "by": label, "fails": failures(res), "break": describe(res),
            "contraction": {k: c["contraction"].get(k) for k in ("holds", "measured", "bound")},
@@ -209,6 +212,23 @@ def _record(scenario: Scenario, res, alg, f, n, o: Options, label, suffix="", sh
     if shrunk is not None:
         rec["shrunk"] = shrunk
     return rec
+
+
+def report_counterexample(path: str | Path, seed: int):
+    """Replay the counterexample saved at ``path`` with its trace and write its report beside it
+    (``<name>.html``, ``.svg``, ``.png``: :mod:`scenarios.explore.explain`); returns the
+    :class:`~scenarios.explore.explain.Explained` (its ``result`` is the replay's)."""
+    path = Path(path)
+    scenario = prepare(str(path), [], seed)
+    result, trace = run_traced(scenario, keep_rounds=2)
+    return write_report(scenario, result, trace, path.with_suffix(".html"),
+                        replay=f"jungle run {path} --seed {seed}")
+
+
+def report_link(path: str | Path) -> str:
+    """The report of the counterexample at ``path``, relative to the table's directory (the
+    counterexamples are in its ``counterexamples/``)."""
+    return f"counterexamples/{Path(path).with_suffix('.html').name}"
 
 
 def summarise(units: list[dict[str, Any]], o: Options) -> dict[str, Any]:
@@ -267,6 +287,8 @@ def print_table(table: dict[str, Any], console) -> None:
             u = r["per_n"][str(r["largest_broken"])]
             c = u["counterexample"]
             ce = f"{c['command']}\n({u['broken_by']}; replays: {'yes' if c['replays'] else 'NO'})"
+            if c.get("report"):
+                ce += f"\nreport: {c['report']}"
         kind = r["per_n"][str(r["largest_broken"])].get("break_kind", "") if r["largest_broken"] is not None else ""
         t.add_row(r["algorithm"], str(r["f"]), str(r["include_self"]), _n(r.get("headline")),
                   f"{r['claimed']}" if r["claimed"] is not None else "-", _one_step(r),
@@ -313,12 +335,36 @@ def markdown(table: dict[str, Any]) -> str:
         ce, kind = "", ""
         if r["largest_broken"] is not None:
             u = r["per_n"][str(r["largest_broken"])]
-            ce = f"`{u['counterexample']['command']}` ({u['broken_by']})"
+            ce = f"`{u['counterexample']['command']}` ({u['broken_by']}){_link(u['counterexample'])}"
             kind = u.get("break_kind") or ""
         lines.append(f"| {r['algorithm']} | {r['f']} | {_n(r.get('headline'))} | {_n(r['claimed'])} | "
                      f"{_one_step(r)} | {r['smallest_pass'] if r['smallest_pass'] is not None else 'none'} | "
                      f"{r['largest_broken'] if r['largest_broken'] is not None else 'none'} | {kind} | {ce} |")
+    every = all_counterexamples(table)
+    if any(c.get("report_link") for _, c in every):
+        lines += ["", "Every counterexample found, with its report (`jungle explain`: message-sequence diagram of "
+                  "its first iterations, honest trajectories, verdicts):", ""]
+        for what, c in every:
+            lines.append(f"- {what}: `{c['command']}`{_link(c)}")
     return "\n".join(lines) + "\n"
+
+
+def _link(c: dict[str, Any]) -> str:
+    return f" [report]({c['report_link']})" if c.get("report_link") else ""
+
+
+def all_counterexamples(table: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(what, counterexample record) of every counterexample of the table, by algorithm, f, n."""
+    out = []
+    for r in table["rows"]:
+        for n in sorted(r.get("per_n", {}), key=int):
+            u = r["per_n"][n]
+            seen = set()
+            for c in (u.get("counterexample"), (u.get("search") or {}).get("counterexample")):
+                if c and c["file"] not in seen:
+                    seen.add(c["file"])
+                    out.append((f"{r['algorithm']} at n = {n}, f = {r['f']} ({c.get('by', '')})", c))
+    return out
 
 
 def save_json(table: dict[str, Any], path: str | Path) -> None:

@@ -23,13 +23,14 @@ def _theory_bound(theory, k: int, row0: dict[str, Any]) -> float | None:
     return float(theory.per_iteration ** k * row0[on])
 
 
-def prepare_agreement(scenario, progress: Callable[[int], None] | None = None):
-    """Build (not run) an agreement simulation; returns (simulation, recorder, protocol)."""
+def prepare_agreement(scenario, progress: Callable[[int], None] | None = None, trace=None):
+    """Build (not run) an agreement simulation; returns (simulation, recorder, protocol). ``trace``: a
+    :class:`scenarios.run.tracing.TraceOut` recording the deliveries and the honest values."""
     streams = Streams.from_seed(scenario.scenario.seed)
     x0 = make_inputs(scenario, streams.inputs)
     protocol = protocol_for(scenario)
     recorder = IterationRecorder(list(range(scenario.system.h)), keep_families=needs_families(scenario.adversary.attack))
-    sim = build(scenario, protocol, streams, x0, on_vector=recorder.add, progress=progress)
+    sim = build(scenario, protocol, streams, x0, on_vector=recorder.add, progress=progress, trace=trace)
     return sim, recorder, protocol
 
 
@@ -52,8 +53,8 @@ def agreement_result(scenario, sim, recorder: IterationRecorder, protocol, wall:
     return result
 
 
-def run_agreement(scenario, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    sim, recorder, protocol = prepare_agreement(scenario, progress)
+def run_agreement(scenario, progress: Callable[[int], None] | None = None, trace=None) -> dict[str, Any]:
+    sim, recorder, protocol = prepare_agreement(scenario, progress, trace)
     t0 = time.perf_counter()
     trio.run(run_async, sim)
     return agreement_result(scenario, sim, recorder, protocol, time.perf_counter() - t0)

@@ -34,17 +34,28 @@ def run_compare(scenario: Scenario, progress: bool) -> dict[str, Any]:
     return top
 
 
-def execute(scenario: Scenario, progress: bool = True) -> dict[str, Any]:
-    """Run a resolved scenario of any kind, with a progress bar on stderr when asked."""
+def traceable(scenario: Scenario) -> str | None:
+    """None when a run of ``scenario`` can record its delivery trace, else why not (one line)."""
+    if scenario.variants:
+        return (f"scenario {scenario.scenario.name!r} has [compare] variants ({len(scenario.variants)} runs): "
+                "trace one of them (a file without [compare])")
+    if scenario.scenario.kind in SEED_RUNNERS:
+        return f"a {scenario.scenario.kind} scenario runs without a network: it has no delivery trace"
+    return None
+
+
+def execute(scenario: Scenario, progress: bool = True, trace=None) -> dict[str, Any]:
+    """Run a resolved scenario of any kind, with a progress bar on stderr when asked; ``trace`` (a
+    :class:`scenarios.run.tracing.TraceOut`, only where :func:`traceable`) records its deliveries."""
     if scenario.variants:
         return run_compare(scenario, progress)
     if scenario.scenario.kind in SEED_RUNNERS:  # cga, licchavi, gmm
         return SEED_RUNNERS[scenario.scenario.kind](scenario, progress=progress)
     if scenario.scenario.kind == "learn":
-        return run_learn(scenario, progress=progress)
+        return run_learn(scenario, progress=progress, trace=trace)
     if not progress:
-        return run_agreement(scenario)
+        return run_agreement(scenario, trace=trace)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} deliveries"),
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task(scenario.scenario.name, total=None)
-        return run_agreement(scenario, progress=lambda step: bar.update(task, completed=step))
+        return run_agreement(scenario, progress=lambda step: bar.update(task, completed=step), trace=trace)

@@ -173,9 +173,10 @@ def _progress(scenario, progress: bool | Callable[[int], None] | None):
     return None, (progress if callable(progress) else None)
 
 
-def run_learn(scenario, progress: bool | Callable[[int], None] | None = None) -> dict[str, Any]:
+def run_learn(scenario, progress: bool | Callable[[int], None] | None = None, trace=None) -> dict[str, Any]:
     """Run a resolved LEARN scenario (a progress bar when ``progress`` is True, or a callback per
-    round) and build its result."""
+    round) and build its result; ``trace``: where the delivery trace goes
+    (:class:`scenarios.run.tracing.TraceOut`)."""
     s, a, lc = scenario.system, scenario.algorithm, scenario.learn
     streams = Streams.from_seed(scenario.scenario.seed)
     st = _setup(scenario, streams)
@@ -198,14 +199,15 @@ def run_learn(scenario, progress: bool | Callable[[int], None] | None = None) ->
                             on_theta=rec.theta, on_grad=rec.grad)
 
     run = LearnRun(context=ctx, theta1=st.theta1, T=lc.rounds, eta=st.eta, momentum=lc.momentum, output=lc.output,
-                   output_index=st.star, grad_fn=grad_fn, on_theta=rec.theta, on_grad=rec.grad)
+                   output_index=st.star, grad_fn=grad_fn, on_theta=rec.theta, on_grad=rec.grad, trace=trace)
     t0 = time.perf_counter()
     if bar is not None:
         bar.start()
     try:
         sim = protocol_for(scenario).simulate_learn(streams, run)  # the protocol's own (the trusted server)
         if sim is None:
-            sim = simulate(scenario, LearnProtocol(scenario), streams, None, machine_factory=factory, learn=ctx)
+            sim = simulate(scenario, LearnProtocol(scenario), streams, None, machine_factory=factory, learn=ctx,
+                           trace=trace)
     finally:
         if bar is not None:
             bar.stop()

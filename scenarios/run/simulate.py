@@ -65,14 +65,18 @@ class LearnRun:
     """``grad_fn(i)``: honest node i's gradient oracle ``(theta, t) -> g`` (its own seeded stream)."""
     on_theta: Callable[[int, int, np.ndarray], None]
     on_grad: Callable[[int, int, np.ndarray, np.ndarray], None]
+    trace: Any = None
+    """Where the delivery trace goes (:class:`scenarios.run.tracing.TraceOut`), or None."""
 
 
 def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
           on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
-          machine_factory: Callable[[int], Any] | None = None, learn: LearnContext | None = None) -> Simulation:
+          machine_factory: Callable[[int], Any] | None = None, learn: LearnContext | None = None,
+          trace: Any = None) -> Simulation:
     """Build keys, validator, schedule, network, adversary and node objects (nothing runs yet).
     ``machine_factory(node)`` overrides ``protocol.machine(node, x0[i], on_vector)``; ``learn`` is
-    the LEARN context the adversary may read."""
+    the LEARN context the adversary may read; ``trace`` (a :class:`scenarios.run.tracing.TraceOut`)
+    records the delivery trace and the honest values."""
     s, adv = scenario.system, scenario.adversary
     n, f, q, d = s.n, s.f, s.q, s.dim
     h = n - f
@@ -83,7 +87,7 @@ def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
     schedule = make_schedule(adv.schedule, adv.schedule_params)
     bounds = getattr(protocol, "flood_bounds", None)
     net = Network(n, honest, byzantine, schedule, verifier, streams.schedule,
-                  record_trace=bool(scenario.run.record_trace or protocol.record_trace),
+                  record_trace=bool(scenario.run.record_trace or protocol.record_trace or trace is not None),
                   max_steps=scenario.run.max_steps, progress=progress,
                   flood=bounds(n, f) if bounds is not None else None)
     attack = protocol.attacks()[adv.attack]()
@@ -93,6 +97,9 @@ def build(scenario, protocol, streams: Streams, x0: np.ndarray | None,
                           signers={b: keyring.signer(b, byzantine_seals) for b in byzantine}, rng=streams.adversary,
                           params=adv.params, context=context, seen_window=adv.seen_window)
     net.serve_after_output = bool(getattr(protocol, "serve_after_output", False))
+    if trace is not None:
+        trace.attach(scenario, net, x0, honest, byzantine)
+        on_vector = trace.chain(on_vector)
     net.adversary = adversary
     nodes = []
     for i in honest:
@@ -133,7 +140,8 @@ def _finish(sim: Simulation) -> Simulation:
 
 def simulate(scenario, protocol, streams: Streams, x0: np.ndarray | None,
              on_vector: Callable | None = None, progress: Callable[[int], None] | None = None,
-             machine_factory: Callable[[int], Any] | None = None, learn: LearnContext | None = None) -> Simulation:
+             machine_factory: Callable[[int], Any] | None = None, learn: LearnContext | None = None,
+             trace: Any = None) -> Simulation:
     """Build and run a simulation in a fresh trio run."""
-    sim = build(scenario, protocol, streams, x0, on_vector, progress, machine_factory, learn)
+    sim = build(scenario, protocol, streams, x0, on_vector, progress, machine_factory, learn, trace)
     return trio.run(run_async, sim)

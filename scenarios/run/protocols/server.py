@@ -89,7 +89,7 @@ class ServerProtocol(Protocol):
         verifier = Verifier(keyring, d, self.schemas(d), seals=(honest_seals, byzantine_seals))
         schedule = make_schedule(adv.schedule, adv.schedule_params)
         net = Network(n + 1, workers + [server], byzantine, schedule, verifier, streams.schedule,
-                      record_trace=bool(scenario.run.record_trace), max_steps=scenario.run.max_steps,
+                      record_trace=bool(scenario.run.record_trace or run.trace is not None), max_steps=scenario.run.max_steps,
                       flood=self.flood_bounds(n + 1, f))
         attack = _to_server(self.attacks()[adv.attack], server)()
         context = AttackContext(algorithm=self.name, schedule_params=adv.schedule_params, learn=run.context,
@@ -98,6 +98,8 @@ class ServerProtocol(Protocol):
                               signers={b: keyring.signer(b, byzantine_seals) for b in byzantine}, rng=streams.adversary,
                               params=adv.params, context=context, seen_window=adv.seen_window)
         net.adversary = adversary
+        if run.trace is not None:
+            run.trace.attach(scenario, net, None, workers + [server], byzantine)
         nodes = [HonestNode(i, WorkerMachine(i, server, run.grad_fn(i), T=run.T, eta=run.eta, momentum=run.momentum,
                                              output=run.output, output_index=run.output_index,
                                              on_theta=run.on_theta, on_grad=run.on_grad), keyring.signer(i, honest_seals), net)
