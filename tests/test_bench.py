@@ -15,3 +15,8 @@ def test_bench_quick_runs_every_section(tmp_path, capsys):
     assert r["end_to_end"]["tasks"]["digest"] == r["end_to_end"]["inline"]["digest"]
     assert r["memory"]["tasks"]["digest"] == r["memory"]["inline"]["digest"]
     assert {row["n"] for row in r["growth"]["icwtm"]["rows"]} == {10, 31}
+    # every issue-14 target is listed, each with its value (or None: not measured at --quick sizes)
+    figures = [t["figure"] for t in r["targets"]]
+    assert len(figures) == len(set(figures)) >= 14
+    assert all(t["met"] in (True, False, None) for t in r["targets"])
+    assert r["end_to_end"]["tasks"]["mean_floor_seconds"] > 0
