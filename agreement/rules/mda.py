@@ -78,7 +78,11 @@ def pairwise_sq_exact(X: np.ndarray) -> np.ndarray:
 
 def _masks(D: np.ndarray, thr) -> list[int]:
     """Conflict graph as bitmasks: bit j of masks[i] is set when D[i, j] > thr."""
-    M = D > thr
+    return _pack(D > thr)
+
+
+def _pack(M: np.ndarray) -> list[int]:
+    """Boolean q x q matrix -> bitmasks (bit j of masks[i] is M[i, j])."""
     packed = np.packbits(M, axis=1, bitorder="little")
     return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
@@ -181,14 +185,149 @@ def _min_threshold(D: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
     return cand[hi], hi_masks
 
 
+_U = 2.0 ** -53  # unit roundoff of float64
+
+
+def _gamma(n: int) -> float:
+    return n * _U / (1.0 - n * _U)
+
+
+def _gram_bounds(X: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """(G, E): squared distances by one Gram product (BLAS) on the rows, centered or not, and a
+    rigorous bound E with |G - D| <= E entrywise, D = :func:`pairwise_sq_exact`'s numbers. None when
+    the bound's premises fail (a non-finite or huge value) or D would be computed in extended
+    precision (:func:`squares_underflow`).
+
+    Bound (standard floating-point error analysis, any summation order, FMA or not, u = 2^-53,
+    gamma_n = n u / (1 - n u)): with c the rows (c = fl(x - mean) when centered), T_c and T the exact
+    squared distances of c and of x, n_i = fl(|c_i|^2): |G - T_c| <= (2 gamma_d + 2u)(n_i + n_j)
+    (1 + gamma_d) + 2u |G|; centered, |sqrt(T_c) - sqrt(T)| <= e = u (|c_i| + |c_j|)(1 + gamma_d) /
+    (1 - u), so |T_c - T| <= 2 sqrt(T_c) e + 3 e^2 (e = 0 uncentered); and D (differences, squares, a
+    sum of d non-negative terms) has |D - T| <= gamma_(d+2) T. E is twice the sum, plus an absolute
+    term for subnormal rounding (at most 2^-1074 per product)."""
+    q, d = X.shape
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = X - X.mean(axis=0) if center else X
+        n = np.einsum("ij,ij->i", c, c)
+        if not (np.isfinite(n).all() and n.max(initial=0.0) < 1e300):
+            return None
+        if center:
+            top = np.einsum("ij,ij->i", X, X).max(initial=0.0)
+            if not top < 1e300:
+                return None
+        else:
+            top = n.max(initial=0.0)
+        # squares_underflow(X) (D in extended precision) is possible only if no |x|^2 >= 2^-960
+        if not top > 1.01 * d * 2.0 ** -960 and squares_underflow(X):
+            return None
+        G = n[:, None] + n[None, :] - 2.0 * (c @ c.T)
+    if not np.isfinite(G).all():
+        return None
+    gd = _gamma(d)
+    S = n[:, None] + n[None, :]
+    aG = np.abs(G)
+    E = (2.0 * gd + 2.0 * _U) * S * (1.0 + gd) + 2.0 * _U * aG
+    if center:
+        r = np.sqrt(n) * (1.0 + gd)
+        e = _U * (r[:, None] + r[None, :]) / (1.0 - _U)
+        E = E + 2.0 * np.sqrt(aG + E) * e + 3.0 * e * e
+    E = 2.0 * (E + _gamma(d + 2) * (aG + E)) + 8.0 * (d + 4) * 2.0 ** -1022
+    return G, E
+
+
+def _exact_pairs(X: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """:func:`pairwise_sq_exact`'s numbers (its row loop) for the pairs P (k x 2, i < j)."""
+    m = X.shape[0]
+    out = np.empty(P.shape[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in np.unique(P[:, 0]):
+            sel = np.flatnonzero(P[:, 0] == i)
+            js = P[sel, 1]
+            if js.size == 1 and i < m - 2:  # einsum sums one row differently from several: as the loop
+                js = np.array([js[0], m - 1 if js[0] != m - 1 else m - 2])
+            diff = X[js] - X[i]
+            out[sel] = np.einsum("ij,ij->i", diff, diff)[: sel.size]
+    return out
+
+
+def _min_feasible(cands: np.ndarray, graph, budget: int, full: int):
+    """Smallest c of the sorted ``cands`` whose conflict graph ``graph(c)`` (bitmasks) can be cleared
+    by removing at most ``budget`` rows; the largest must be feasible. Returns (index, masks)."""
+    lo, hi, hi_masks = 0, cands.size - 1, None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        masks = graph(cands[mid])
+        if _vc(masks, full, budget):
+            hi, hi_masks = mid, masks
+        else:
+            lo = mid + 1
+    return hi, (graph(cands[hi]) if hi_masks is None else hi_masks)
+
+
+def _threshold(X: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
+    """``_min_threshold(pairwise_sq_exact(X), budget)``, the same numbers, faster at large d.
+
+    At large q^2 d the exact pairwise differences (O(q^2 d) subtractions) dominate MDA. Instead: Gram
+    distances G with a rigorous bound E (:func:`_gram_bounds`), so the exact D lies in [L, U] =
+    [G - E, G + E]. The minimal feasible threshold r* lies in [t_lo, t_hi], t_lo (t_hi) the minimal
+    feasible threshold of the graph {L > t} ({U > t}), since {L > t} is a subgraph and {U > t} a
+    supergraph of {D > t}. Pairs whose interval misses [t_lo, t_hi] compare the same way against
+    every threshold there; the few others (usually a handful) get their exact D, and the search is
+    finished on those exact values. Result and masks are exactly those of the exact computation."""
+    m, d = X.shape
+    full = (1 << m) - 1
+    if budget == 0 or m <= 2 or m * m * d <= _ONE_SHOT:
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    iu, ju = _upper(m)
+    zero = np.zeros(1)
+    for center in (False, True):  # uncentered (no q x d temporary) first; centered if too uncertain
+        gb = _gram_bounds(X, center)
+        if gb is None:
+            return _min_threshold(pairwise_sq_exact(X), budget)
+        G, E = gb
+        L = np.maximum(G - E, 0.0)
+        U = G + E
+        for A in (L, U):  # exactly symmetric, zero diagonal (like D)
+            A[ju, iu] = A[iu, ju]
+            np.fill_diagonal(A, 0.0)
+        cl = np.unique(np.concatenate((zero, L[iu, ju])))
+        cu = np.unique(np.concatenate((zero, U[iu, ju])))
+        t_lo = cl[_min_feasible(cl, lambda t: _masks(L, t), budget, full)[0]]
+        t_hi = cu[_min_feasible(cu, lambda t: _masks(U, t), budget, full)[0]]
+        inside = (L[iu, ju] <= t_hi) & (U[iu, ju] >= t_lo)
+        if inside.sum() <= iu.size // 4:
+            break
+    else:  # too uncertain to be worth it (e.g. nearly equal rows)
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    P = np.stack((iu[inside], ju[inside]), axis=1)
+    Dp = _exact_pairs(X, P)
+    if not np.isfinite(Dp).all():
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    base = L > t_hi  # pairs outside the window that are edges at every threshold in it
+    base[P[:, 0], P[:, 1]] = False
+    base[P[:, 1], P[:, 0]] = False
+
+    def graph(t):
+        M = base.copy()
+        hit = Dp > t
+        M[P[hit, 0], P[hit, 1]] = True
+        M[P[hit, 1], P[hit, 0]] = True
+        return _pack(M)
+
+    cand = np.unique(Dp[(Dp >= t_lo) & (Dp <= t_hi)])
+    if t_lo <= 0.0 and (cand.size == 0 or cand[0] > 0.0):
+        cand = np.concatenate((zero, cand))
+    k, masks = _min_feasible(cand, graph, budget, full)
+    return cand[k], masks
+
+
 def mda_select(X: np.ndarray, f: int, ties: str = "lex") -> tuple[np.ndarray, float]:
     """The minimal-diameter subset of eq. 119: (sorted row indices of X, its l2 diameter).
 
     ``ties = "lex"``: the lexicographically smallest index set among the minimal ones (module doc).
     """
     X, finite, k, budget = _prepare(X, f)
-    D = pairwise_sq_exact(X[finite])
-    r2, adj = _min_threshold(D, budget)
+    r2, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget)
     m = finite.size
     alive, b, kept = (1 << m) - 1, budget, []
     for v in range(m):
@@ -214,6 +353,21 @@ def mda(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     lexicographically smallest index set. ``own`` is unused. Cost O(q^2 d + 2^f q log q)."""
     X = np.asarray(X, dtype=np.float64)
     idx, _ = mda_select(X, f)
+    return _rows_mean(X, idx)
+
+
+def _rows_mean(X: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``safe_mean(X[idx])`` without the copy of the rows, the same numbers: numpy's mean along axis 0
+    of a C-ordered k x d array (d >= 2) adds whole rows one after the other, then divides by k."""
+    if X.ndim != 2 or X.shape[1] < 2 or idx.size < 2 or not X.flags.c_contiguous:
+        return safe_mean(X[idx])
+    with np.errstate(over="ignore", invalid="ignore"):
+        acc = X[idx[0]] + X[idx[1]]
+        for i in idx[2:]:
+            acc += X[i]
+        acc /= idx.size
+    if np.isfinite(acc).all():
+        return acc
     return safe_mean(X[idx])
 
 
@@ -221,8 +375,7 @@ def mda_weights(X: np.ndarray, f: int) -> np.ndarray:
     """Weights w (summing to 1) such that sum_i w_i x_i is the average over ALL minimal-diameter
     subsets of their means; w_i = (number of minimal subsets containing i) / (M (q - f))."""
     X, finite, k, budget = _prepare(X, f)
-    D = pairwise_sq_exact(X[finite])
-    _, adj = _min_threshold(D, budget)
+    _, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget)
     total, counts = _count(adj, (1 << finite.size) - 1, budget)
     w = np.zeros(X.shape[0])
     for v, c in counts.items():
