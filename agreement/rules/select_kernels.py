@@ -23,8 +23,10 @@ one buffer); the unrolled network: 1.7x-3.6x (the spread is the shared machine's
 
 The price: one compiled kernel per (rule kind, q, ranks), generated as Python source and compiled on
 first use (about 2-4 s at q = 31, 0.3-1 s for q <= 11; ``jungle bench --only rules`` prints it) and
-kept for the process: numba cannot cache generated source on disk (``cache=True`` needs a source
-file), so every new process pays it again. :func:`kernel_for` builds it.
+kept for the process. numba's ``cache=True`` needs a source file, so :func:`kernel_for` writes the
+generated source to a file in the user's cache (:func:`cache_dir`) and compiles it from there: the
+compile is paid once per machine (and numba version), later processes load the kernel from numba's
+on-disk cache in milliseconds (plus importing numba, about a second, once per process).
 
 Bit-identity with the numpy reference (:mod:`agreement.rules.trimmed`): the network leaves each
 column sorted at the ranks read (ties are equal values, so the value at each rank is numpy's, up to
@@ -39,8 +41,11 @@ does not), and the caller falls back to numpy.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import lru_cache
 
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -143,17 +148,74 @@ def kernel_source(kind: str, q: int, r0: int, r1: int) -> str:
 
 _BUILT: list[tuple[str, int, int, int]] = []
 
+CACHE_ENV = "JUNGLE_KERNEL_CACHE"
+"""Environment switch: a directory for the kernels' generated source files (default: NUMBA_CACHE_DIR,
+else the user cache, ``$XDG_CACHE_HOME/jungle`` or ``~/.cache/jungle``); ``0`` keeps them in memory."""
+
+
+def cache_dir() -> str | None:
+    """Where :func:`kernel_for` writes the generated source of each kernel, so that numba's on-disk
+    cache (``cache=True``, which needs a real source file) keeps the compiled kernel across processes;
+    None when disabled. A read-only package directory does not matter: the files live in the user's
+    cache, and numba puts its cache next to them (``__pycache__``)."""
+    env = os.environ.get(CACHE_ENV, "")
+    if env == "0":
+        return None
+    if env:
+        return env
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "jungle")
+    return os.path.join(base, "select_kernels")
+
+
+def _source_file(name: str, src: str) -> str | None:
+    """The path of a file holding exactly ``src`` (written once, atomically, never rewritten: numba's
+    cache index is keyed on the file's modification time), or None when it cannot be written. The
+    only file I/O of :mod:`agreement` (test_import_graph.py): a cache of generated code, never data."""
+    d = cache_dir()
+    if d is None:
+        return None
+    path = os.path.join(d, f"{name}.py")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            if fh.read() == src:
+                return path
+    except OSError:
+        pass
+    try:
+        os.makedirs(d, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(src)
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return path
+
 
 @lru_cache(maxsize=None)
 def kernel_for(kind: str, q: int, r0: int, r1: int):
-    """The compiled kernel of :func:`kernel_source`, built on first use and kept for the process
-    (:func:`compiled_kernels` lists them; the first call of a rule pays the compile time)."""
+    """The compiled kernel of :func:`kernel_source`, kept for the process (:func:`compiled_kernels`
+    lists them). Its source is written to :func:`cache_dir` (file name: kind, q, ranks and a digest of
+    the source and numba's version) and compiled from there with ``cache=True``: the first process
+    on a machine pays the compile (1-6 s at q = 31), later ones load it from numba's cache."""
     if not 1 <= q <= Q_MAX or not 0 <= r0 <= r1 < q:
         raise ValueError(f"select kernel: bad (q, r0, r1) = ({q}, {r0}, {r1})")
-    ns = {"_lo": _lo, "_hi": _hi, "_zero_or_nan": _zero_or_nan}
-    exec(compile(kernel_source(kind, q, r0, r1), f"<select_kernel {kind} q={q} r={r0}..{r1}>", "exec"), ns)
-    k = njit(nogil=True)(ns["k"])
-    k(np.zeros((q, 2)), np.empty(2))  # compile now, for the one signature ever used
+    src = kernel_source(kind, q, r0, r1)
+    tag = hashlib.sha256(f"{numba.__version__}\n{src}".encode()).hexdigest()[:16]
+    name = f"select_{kind}_q{q}_r{r0}_{r1}_{tag}"
+    path = _source_file(name, src)
+    # __name__: this module (importable: numba rebuilds a cached kernel's environment from it)
+    ns = {"__name__": __name__, "_lo": _lo, "_hi": _hi, "_zero_or_nan": _zero_or_nan}
+    exec(compile(src, path or f"<select_kernel {kind} q={q} r={r0}..{r1}>", "exec"), ns)
+    try:
+        k = njit(nogil=True, cache=path is not None)(ns["k"])
+        k(np.zeros((q, 2)), np.empty(2))  # compile (or load) now, for the one signature ever used
+    except Exception:  # noqa: BLE001 - a broken cache must never break a rule: compile in memory
+        if path is None:
+            raise
+        k = njit(nogil=True)(ns["k"])
+        k(np.zeros((q, 2)), np.empty(2))
     _BUILT.append((kind, q, r0, r1))
     return k
 
