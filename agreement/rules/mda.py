@@ -41,6 +41,7 @@ from math import comb
 
 import numpy as np
 
+from agreement.rules.gram import direct_difference_error, gram
 from agreement.rules.overflow import safe_mean, sq_distances_extended, squares_underflow
 
 __all__ = ["pairwise_sq_exact", "mda_select", "mda", "mda_all_minimal", "RULES"]
@@ -185,56 +186,6 @@ def _min_threshold(D: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
     return cand[hi], hi_masks
 
 
-_U = 2.0 ** -53  # unit roundoff of float64
-
-
-def _gamma(n: int) -> float:
-    return n * _U / (1.0 - n * _U)
-
-
-def _gram_bounds(X: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    """(G, E): squared distances by one Gram product (BLAS) on the rows, centered or not, and a
-    rigorous bound E with |G - D| <= E entrywise, D = :func:`pairwise_sq_exact`'s numbers. None when
-    the bound's premises fail (a non-finite or huge value) or D would be computed in extended
-    precision (:func:`squares_underflow`).
-
-    Bound (standard floating-point error analysis, any summation order, FMA or not, u = 2^-53,
-    gamma_n = n u / (1 - n u)): with c the rows (c = fl(x - mean) when centered), T_c and T the exact
-    squared distances of c and of x, n_i = fl(|c_i|^2): |G - T_c| <= (2 gamma_d + 2u)(n_i + n_j)
-    (1 + gamma_d) + 2u |G|; centered, |sqrt(T_c) - sqrt(T)| <= e = u (|c_i| + |c_j|)(1 + gamma_d) /
-    (1 - u), so |T_c - T| <= 2 sqrt(T_c) e + 3 e^2 (e = 0 uncentered); and D (differences, squares, a
-    sum of d non-negative terms) has |D - T| <= gamma_(d+2) T. E is twice the sum, plus an absolute
-    term for subnormal rounding (at most 2^-1074 per product)."""
-    q, d = X.shape
-    with np.errstate(over="ignore", invalid="ignore"):
-        c = X - X.mean(axis=0) if center else X
-        n = np.einsum("ij,ij->i", c, c)
-        if not (np.isfinite(n).all() and n.max(initial=0.0) < 1e300):
-            return None
-        if center:
-            top = np.einsum("ij,ij->i", X, X).max(initial=0.0)
-            if not top < 1e300:
-                return None
-        else:
-            top = n.max(initial=0.0)
-        # squares_underflow(X) (D in extended precision) is possible only if no |x|^2 >= 2^-960
-        if not top > 1.01 * d * 2.0 ** -960 and squares_underflow(X):
-            return None
-        G = n[:, None] + n[None, :] - 2.0 * (c @ c.T)
-    if not np.isfinite(G).all():
-        return None
-    gd = _gamma(d)
-    S = n[:, None] + n[None, :]
-    aG = np.abs(G)
-    E = (2.0 * gd + 2.0 * _U) * S * (1.0 + gd) + 2.0 * _U * aG
-    if center:
-        r = np.sqrt(n) * (1.0 + gd)
-        e = _U * (r[:, None] + r[None, :]) / (1.0 - _U)
-        E = E + 2.0 * np.sqrt(aG + E) * e + 3.0 * e * e
-    E = 2.0 * (E + _gamma(d + 2) * (aG + E)) + 8.0 * (d + 4) * 2.0 ** -1022
-    return G, E
-
-
 def _exact_pairs(X: np.ndarray, P: np.ndarray) -> np.ndarray:
     """:func:`pairwise_sq_exact`'s numbers (its row loop) for the pairs P (k x 2, i < j)."""
     m = X.shape[0]
@@ -268,7 +219,7 @@ def _threshold(X: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
     """``_min_threshold(pairwise_sq_exact(X), budget)``, the same numbers, faster at large d.
 
     At large q^2 d the exact pairwise differences (O(q^2 d) subtractions) dominate MDA. Instead: Gram
-    distances G with a rigorous bound E (:func:`_gram_bounds`), so the exact D lies in [L, U] =
+    distances G with a rigorous bound E (:mod:`agreement.rules.gram`), so the exact D lies in [L, U] =
     [G - E, G + E]. The minimal feasible threshold r* lies in [t_lo, t_hi], t_lo (t_hi) the minimal
     feasible threshold of the graph {L > t} ({U > t}), since {L > t} is a subgraph and {U > t} a
     supergraph of {D > t}. Pairs whose interval misses [t_lo, t_hi] compare the same way against
@@ -278,26 +229,21 @@ def _threshold(X: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
     full = (1 << m) - 1
     if budget == 0 or m <= 2 or m * m * d <= _ONE_SHOT:
         return _min_threshold(pairwise_sq_exact(X), budget)
+    gb = gram(X)
+    if gb is None:
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    G, E, _ = gb
+    E = direct_difference_error(G, E, d)
     iu, ju = _upper(m)
     zero = np.zeros(1)
-    for center in (False, True):  # uncentered (no q x d temporary) first; centered if too uncertain
-        gb = _gram_bounds(X, center)
-        if gb is None:
-            return _min_threshold(pairwise_sq_exact(X), budget)
-        G, E = gb
-        L = np.maximum(G - E, 0.0)
-        U = G + E
-        for A in (L, U):  # exactly symmetric, zero diagonal (like D)
-            A[ju, iu] = A[iu, ju]
-            np.fill_diagonal(A, 0.0)
-        cl = np.unique(np.concatenate((zero, L[iu, ju])))
-        cu = np.unique(np.concatenate((zero, U[iu, ju])))
-        t_lo = cl[_min_feasible(cl, lambda t: _masks(L, t), budget, full)[0]]
-        t_hi = cu[_min_feasible(cu, lambda t: _masks(U, t), budget, full)[0]]
-        inside = (L[iu, ju] <= t_hi) & (U[iu, ju] >= t_lo)
-        if inside.sum() <= iu.size // 4:
-            break
-    else:  # too uncertain to be worth it (e.g. nearly equal rows)
+    L = np.maximum(G - E, 0.0)
+    U = G + E
+    cl = np.unique(np.concatenate((zero, L[iu, ju])))
+    cu = np.unique(np.concatenate((zero, U[iu, ju])))
+    t_lo = cl[_min_feasible(cl, lambda t: _masks(L, t), budget, full)[0]]
+    t_hi = cu[_min_feasible(cu, lambda t: _masks(U, t), budget, full)[0]]
+    inside = (L[iu, ju] <= t_hi) & (U[iu, ju] >= t_lo)
+    if inside.sum() > iu.size // 4:  # too uncertain to be worth it (e.g. rows far from the origin, close together)
         return _min_threshold(pairwise_sq_exact(X), budget)
     P = np.stack((iu[inside], ju[inside]), axis=1)
     Dp = _exact_pairs(X, P)
