@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agreement.rules import trimmed
 from agreement.rules.overflow import EXTENDED, scaled, squares_underflow
 
 TOL = 1e-10
@@ -44,11 +45,38 @@ def geomed(X: np.ndarray, f: int = 0, own: np.ndarray | None = None, *, tol: flo
     return z
 
 
+def _median(X: np.ndarray) -> np.ndarray:
+    """``np.median(X, axis=0)``, by the compiled median kernel when the trimmed rules would use it
+    (the same numbers: the middle value, or the two middle values' sum halved; a NaN or mixed signs of
+    zero send it back to numpy), else numpy (O(q d) strided partitions, about 40x ``numpy.mean``)."""
+    if X.dtype == np.float64 and X.flags.c_contiguous and trimmed._use_kernel(X, 1, False):
+        out = trimmed._kernels().cwmed(X)
+        if out is not None:
+            return out
+    return np.median(X, axis=0)
+
+
+def _sq_dist(X: np.ndarray, z: np.ndarray, buf: np.ndarray | None) -> np.ndarray:
+    """``einsum("ij,ij->i", X - z, X - z)``, the same numbers, two rows at a time in ``buf`` (2 x d,
+    cache-resident) instead of a q x d temporary: einsum's sum over a row does not depend on the
+    other rows as long as it is given at least two (one row alone is summed differently)."""
+    q = X.shape[0]
+    if buf is None or q < 2:
+        diff = X - z
+        return np.einsum("ij,ij->i", diff, diff)
+    out = np.empty(q, dtype=X.dtype)
+    for i in range(0, q, 2):
+        j = min(i, q - 2)
+        np.subtract(X[j : j + 2], z, out=buf)
+        out[j : j + 2] = np.einsum("ij,ij->i", buf, buf)
+    return out
+
+
 def _weiszfeld(X: np.ndarray, tol: float, nu: float, max_iter: int) -> np.ndarray | None:
     """The iterations of :func:`geomed` in X's precision; None as soon as a distance is not finite."""
-    z = np.median(X, axis=0)
-    diff = X - z
-    dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    z = _median(X)
+    buf = np.empty((2, X.shape[1]), dtype=X.dtype) if X.shape[0] >= 2 and X.flags.c_contiguous else None
+    dist = np.sqrt(_sq_dist(X, z, buf))
     if not np.isfinite(dist).all():
         return None
     s = dist.mean() or 1.0  # in X's precision (a float() of an extended one could overflow)
@@ -57,20 +85,20 @@ def _weiszfeld(X: np.ndarray, tol: float, nu: float, max_iter: int) -> np.ndarra
         far = ~near
         if not far.any():
             break
-        w = 1.0 / dist[far]
-        T = (w @ X[far]) / w.sum()
         eta = int(near.sum())
+        Xf = X[far] if eta else X  # (no copy when every row is far: the same numbers)
+        w = 1.0 / dist[far]
+        T = (w @ Xf) / w.sum()
         if eta:
             # Vardi-Zhang step: z may sit on a data point that is not the median; move off it
-            r = np.linalg.norm(w @ (X[far] - z))
+            r = np.linalg.norm(w @ (Xf - z))
             g = min(1.0, eta / r) if r > 0 else 1.0
             z_new = (1.0 - g) * T + g * z
         else:
             z_new = T
         step = np.linalg.norm(z_new - z)
         z = z_new
-        diff = X - z
-        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        dist = np.sqrt(_sq_dist(X, z, buf))
         if not np.isfinite(dist).all():
             return None
         if step <= tol * s:
