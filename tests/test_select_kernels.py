@@ -255,3 +255,24 @@ def test_a_second_process_loads_the_kernel_from_the_cache(tmp_path):
             for _ in range(2)]
     assert runs[0][0] == "0" and runs[1][0] != "0"
     assert runs[0][1] == runs[1][1]
+
+
+@pytest.mark.parametrize("q,f", [(1, 0), (2, 1), (5, 2), (8, 3), (31, 5)])
+def test_meamed_kernel_is_numpy_bit_for_bit(q, f, monkeypatch):
+    """The MeaMed kernel: the same numbers as the numpy reference (median, deviations, stable order of
+    the q - f nearest, row-by-row mean), with ties in deviation, signed zeros and an overflow."""
+    from agreement.rules import meamed as mm
+
+    rng = np.random.default_rng(q * 100 + f)
+    cases = [rng.standard_normal((q, 40)), np.round(rng.standard_normal((q, 40)) * 2) / 2,
+             rng.choice([-1.0, -0.0, 0.0, 1.0, 3.0], size=(q, 40)), rng.standard_normal((q, 40)) * 1e307]
+    for X in cases:
+        with kernels(False):
+            ref = mm.meamed(X, f)
+        monkeypatch.setattr(mm, "KERNEL_MIN_D", 2)
+        with kernels(True):
+            got = mm.meamed(X, f)
+        monkeypatch.setattr(mm, "KERNEL_MIN_D", 8192)
+        assert np.array_equal(got, ref), X
+    if q > 1:  # the kernel was used
+        assert ("meamed", q, 0, q - f - 1) in sk.compiled_kernels()
