@@ -73,6 +73,8 @@ def _fast_order(X: np.ndarray, f: int, count: int) -> np.ndarray | None:
     if gb is None:
         return None
     G, E, n = gb
+    if not n.sum() < 1e290:  # the reference's centered Gram could overflow (it then computes in extended precision)
+        return None
     B = centered_reference_error(G, E, n, d)
     lo = np.sort(np.maximum(G - B, 0.0), axis=1)[:, :k].sum(axis=1) * (1.0 - 2.0 * gamma(k + 1))
     hi = np.sort(G + B, axis=1)[:, :k].sum(axis=1) * (1.0 + 2.0 * gamma(k + 1))
