@@ -238,6 +238,10 @@ def _mda_cases(n=30):
             X[1] = X[0]  # duplicate rows
         if seed % 5 == 0:
             X = X + 1000.0  # far from the origin: wide bounds, many exact recomputations
+        if seed % 7 == 0:
+            X[2, 5] = np.inf if seed % 2 else np.nan  # a non-finite row (dropped first)
+        if seed % 11 == 0:
+            X[3] *= 1e200  # finite, but its squared norm overflows: extended precision, no Gram path
         yield X, f
 
 
@@ -251,8 +255,10 @@ def test_gram_threshold_is_the_exact_one(monkeypatch):
     real = m._exact_pairs
     monkeypatch.setattr(m, "_exact_pairs", lambda X, P: recomputed.append(len(P)) or real(X, P))
     for X, f in _mda_cases():
-        _, finite, _, budget = m._prepare(X, f)
-        assert m._threshold(X, budget) == m._min_threshold(m.pairwise_sq_exact(X), budget)
+        _, finite, _, budget, norms = m._prepare_norms(X, f)
+        assert np.array_equal(finite, np.flatnonzero(np.isfinite(X).all(axis=1)))
+        Y = X[finite]
+        assert m._threshold(Y, budget, norms) == m._min_threshold(m.pairwise_sq_exact(Y), budget)
     assert len(recomputed) >= 10 and min(recomputed) <= 5
 
 

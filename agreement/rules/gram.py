@@ -41,14 +41,15 @@ def _tiny(d: int) -> float:
     return 8.0 * (d + 4) * 2.0 ** -1022
 
 
-def gram(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def gram(X: np.ndarray, n: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(G, E, n) for the rows of X (no centering, no q x d temporary): G the squared distances from
-    one Gram product, E with |G - T| <= E (T exact), n the computed squared norms. None when a norm
+    one Gram product, E with |G - T| <= E (T exact), n the computed squared norms (computed here
+    unless given: any summation order will do). None when a norm
     is not finite or above 1e300 (a non-finite or huge value: the caller takes its reference path)
     or when every value is so small that the references compute in extended precision."""
     q, d = X.shape
     with np.errstate(over="ignore", invalid="ignore"):
-        n = np.einsum("ij,ij->i", X, X)
+        n = np.einsum("ij,ij->i", X, X) if n is None else n
         if not (np.isfinite(n).all() and n.max(initial=0.0) < 1e300):
             return None
         # squares_underflow(X) is possible only if no |x|^2 reaches 2^-960

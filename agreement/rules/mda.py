@@ -148,6 +148,13 @@ def _count(adj: list[int], alive: int, b: int) -> tuple[int, dict[int, int]]:
 
 
 def _prepare(X: np.ndarray, f: int):
+    return _prepare_norms(X, f)[:4]
+
+
+def _prepare_norms(X: np.ndarray, f: int):
+    """(X as float64, indices of its finite rows, q - f, the budget of rows to drop, the finite rows'
+    squared norms or None): the norms, wanted by the Gram path at large sizes, double as the
+    finiteness check there (one pass over X instead of two)."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"mda: X must be q x d, got shape {X.shape}")
@@ -155,11 +162,21 @@ def _prepare(X: np.ndarray, f: int):
     k = q - f
     if f < 0 or k < 1:
         raise ValueError(f"mda: needs q > f, got q = {q}, f = {f}")
-    finite = np.flatnonzero(np.isfinite(X).all(axis=1))
+    norms = None
+    if q * q * X.shape[1] > _ONE_SHOT:  # the Gram path (_threshold) needs the squared norms: one pass for both
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.einsum("ij,ij->i", X, X)
+        fin = np.isfinite(norms)  # a finite sum of squares: a finite row; otherwise look at the row
+        for i in np.flatnonzero(~fin):
+            fin[i] = np.isfinite(X[i]).all()
+        finite = np.flatnonzero(fin)
+        norms = norms[finite]
+    else:
+        finite = np.flatnonzero(np.isfinite(X).all(axis=1))
     m = finite.size
     if m < k:
         raise ValueError(f"mda: only {m} of {q} vectors are finite, fewer than q - f = {k}: more than f are Byzantine")
-    return X, finite, k, m - k
+    return X, finite, k, m - k, norms
 
 
 def _min_threshold(D: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
@@ -215,7 +232,7 @@ def _min_feasible(cands: np.ndarray, graph, budget: int, full: int):
     return hi, (graph(cands[hi]) if hi_masks is None else hi_masks)
 
 
-def _threshold(X: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
+def _threshold(X: np.ndarray, budget: int, norms: np.ndarray | None = None) -> tuple[np.floating, list[int]]:
     """``_min_threshold(pairwise_sq_exact(X), budget)``, the same numbers, faster at large d.
 
     At large q^2 d the exact pairwise differences (O(q^2 d) subtractions) dominate MDA. Instead: Gram
@@ -229,7 +246,7 @@ def _threshold(X: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
     full = (1 << m) - 1
     if budget == 0 or m <= 2 or m * m * d <= _ONE_SHOT:
         return _min_threshold(pairwise_sq_exact(X), budget)
-    gb = gram(X)
+    gb = gram(X, norms)
     if gb is None:
         return _min_threshold(pairwise_sq_exact(X), budget)
     G, E, _ = gb
@@ -272,8 +289,8 @@ def mda_select(X: np.ndarray, f: int, ties: str = "lex") -> tuple[np.ndarray, fl
 
     ``ties = "lex"``: the lexicographically smallest index set among the minimal ones (module doc).
     """
-    X, finite, k, budget = _prepare(X, f)
-    r2, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget)
+    X, finite, k, budget, norms = _prepare_norms(X, f)
+    r2, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget, norms)
     m = finite.size
     alive, b, kept = (1 << m) - 1, budget, []
     for v in range(m):
@@ -320,8 +337,8 @@ def _rows_mean(X: np.ndarray, idx: np.ndarray) -> np.ndarray:
 def mda_weights(X: np.ndarray, f: int) -> np.ndarray:
     """Weights w (summing to 1) such that sum_i w_i x_i is the average over ALL minimal-diameter
     subsets of their means; w_i = (number of minimal subsets containing i) / (M (q - f))."""
-    X, finite, k, budget = _prepare(X, f)
-    _, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget)
+    X, finite, k, budget, norms = _prepare_norms(X, f)
+    _, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget, norms)
     total, counts = _count(adj, (1 << finite.size) - 1, budget)
     w = np.zeros(X.shape[0])
     for v, c in counts.items():
