@@ -275,3 +275,19 @@ def test_exact_pairs_are_the_row_loop_numbers():
         sel = np.sort(rng.choice(iu.size, size=int(rng.integers(1, 8)), replace=False))
         P = np.stack((iu[sel], ju[sel]), axis=1)
         assert np.array_equal(m._exact_pairs(X, P), D[iu[sel], ju[sel]])
+
+
+def test_rows_mean_is_the_mean_of_the_copied_rows():
+    """The mean of chosen rows without copying them: numpy's numbers, in any row order."""
+    import agreement.rules.mda as m
+    from agreement.rules.overflow import safe_mean
+
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        q = int(rng.integers(3, 32))
+        d = int(rng.choice([2, 1000, 8192, 30_000]))
+        X = rng.standard_normal((q, d)) * 10.0 ** int(rng.integers(-3, 3))
+        if seed % 4 == 0:
+            X[0, :3] = 1.7e308  # an overflowing sum: rescaled like safe_mean
+        idx = rng.permutation(q)[: int(rng.integers(2, q + 1))]
+        assert np.array_equal(m._rows_mean(X, idx), safe_mean(X[idx]))

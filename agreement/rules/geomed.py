@@ -75,7 +75,8 @@ def _sq_dist(X: np.ndarray, z: np.ndarray, buf: np.ndarray | None) -> np.ndarray
 def _weiszfeld(X: np.ndarray, tol: float, nu: float, max_iter: int) -> np.ndarray | None:
     """The iterations of :func:`geomed` in X's precision; None as soon as a distance is not finite."""
     z = _median(X)
-    two_rows = X.dtype == np.float64 and X.shape[0] >= 2 and X.flags.c_contiguous  # (checked for float64)
+    # (checked for float64; below d = 8192 the q x d temporary is cheaper than the Python loop)
+    two_rows = X.dtype == np.float64 and X.shape[0] >= 2 and X.shape[1] >= 8192 and X.flags.c_contiguous
     buf = np.empty((2, X.shape[1])) if two_rows else None
     dist = np.sqrt(_sq_dist(X, z, buf))
     if not np.isfinite(dist).all():

@@ -322,7 +322,7 @@ def mda(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
 def _rows_mean(X: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``safe_mean(X[idx])`` without the copy of the rows, the same numbers: numpy's mean along axis 0
     of a C-ordered k x d array (d >= 2) adds whole rows one after the other, then divides by k."""
-    if X.ndim != 2 or X.shape[1] < 2 or idx.size < 2 or not X.flags.c_contiguous:
+    if X.ndim != 2 or X.shape[1] < 8192 or idx.size < 2 or not X.flags.c_contiguous:  # small: the copy is cheaper
         return safe_mean(X[idx])
     with np.errstate(over="ignore", invalid="ignore"):
         acc = X[idx[0]] + X[idx[1]]
