@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from agreement.rules import trimmed
-from agreement.rules.overflow import EXTENDED, scaled, squares_underflow
+from agreement.rules.overflow import EXTENDED, TINY, scaled, squares_underflow
 
 TOL = 1e-10
 NU = 1e-12
@@ -27,11 +27,17 @@ def geomed(X: np.ndarray, f: int = 0, own: np.ndarray | None = None, *, tol: flo
            max_iter: int = MAX_ITER) -> np.ndarray:
     """Geometric median of the finite rows (smoothed Weiszfeld). ``f`` is unused. Cost O(q d) per step."""
     X = np.asarray(X, dtype=np.float64)
-    X = X[np.isfinite(X).all(axis=1)]
+    fin = np.isfinite(X).all(axis=1)
+    if not (fin.all() and X.flags.c_contiguous):  # (no copy when every row is finite: the same numbers)
+        X = X[fin]
     if X.shape[0] == 0:
         raise ValueError("geomed: no finite vector")
     with np.errstate(over="ignore", invalid="ignore"):
-        z = None if squares_underflow(X) else _weiszfeld(X, tol, nu, max_iter)
+        top = np.maximum(X.max(), -X.min())  # max |X| (squares_underflow's test, without a temporary)
+        # every point of the rows' bounding box is at a finite distance from every row: the distances
+        # after the last step cannot overflow, so they need not be computed
+        bounded = bool(4.0 * X.shape[1] * top * top < 1e300)
+        z = None if 0.0 < top < TINY else _weiszfeld(X, tol, nu, max_iter, bounded)
     if z is None:  # a distance overflowed: the same iterations in extended precision
         if EXTENDED is not None:
             with np.errstate(over="ignore", invalid="ignore"):
@@ -72,8 +78,10 @@ def _sq_dist(X: np.ndarray, z: np.ndarray, buf: np.ndarray | None) -> np.ndarray
     return out
 
 
-def _weiszfeld(X: np.ndarray, tol: float, nu: float, max_iter: int) -> np.ndarray | None:
-    """The iterations of :func:`geomed` in X's precision; None as soon as a distance is not finite."""
+def _weiszfeld(X: np.ndarray, tol: float, nu: float, max_iter: int, bounded: bool = False) -> np.ndarray | None:
+    """The iterations of :func:`geomed` in X's precision; None as soon as a distance is not finite.
+    ``bounded``: no distance from a point of the rows' bounding box can overflow (each iterate is a
+    convex combination of the rows), so the last step's distances are not computed."""
     z = _median(X)
     # (checked for float64; below d = 8192 the q x d temporary is cheaper than the Python loop)
     two_rows = X.dtype == np.float64 and X.shape[0] >= 2 and X.shape[1] >= 8192 and X.flags.c_contiguous
@@ -100,6 +108,8 @@ def _weiszfeld(X: np.ndarray, tol: float, nu: float, max_iter: int) -> np.ndarra
             z_new = T
         step = np.linalg.norm(z_new - z)
         z = z_new
+        if bounded and step <= tol * s:
+            break
         dist = np.sqrt(_sq_dist(X, z, buf))
         if not np.isfinite(dist).all():
             return None
