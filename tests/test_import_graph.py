@@ -17,8 +17,15 @@ HEAVY = ("numba", "matplotlib", "dask", "distributed", "sklearn", "scipy", "mlxt
 optional, and the numba kernels (compiled on first use)."""
 PURE_FORBIDDEN = ("trio", "socket", "asyncio", "time", "datetime", "importlib", "pathlib", "io", "shutil", "tempfile",
                   "subprocess", "threading", "multiprocessing", "concurrent")
-"""``agreement/`` is pure: no trio, no I/O, no clocks, no import machinery (reading one environment
-switch, ``JUNGLE_NUMPY_RULES``, is the only use of ``os``)."""
+"""``agreement/`` is pure: no trio, no I/O, no clocks, no import machinery (reading environment
+switches is the use of ``os``). One narrow exception, checked by :func:`test_file_io_only_in_the_kernel_cache`:
+:mod:`agreement.rules.select_kernels` writes the source it generates for its numba kernels to a file in
+the user's cache, because numba's on-disk cache (``cache=True``) needs a source file; it never reads or
+writes data."""
+
+FILE_IO_ALLOWED = {"agreement.rules.select_kernels"}
+FILE_IO_CALLS = {"makedirs", "mkdir", "replace", "rename", "remove", "unlink", "rmdir", "listdir", "scandir", "walk"}
+"""``os.<name>(...)`` calls that touch the file system (and the builtin ``open``)."""
 
 
 def module_name(path: Path) -> str:
@@ -142,6 +149,24 @@ def test_agreement_is_pure():
     assert not IMPURE, "\n".join(IMPURE)
 
 
+def test_file_io_only_in_the_kernel_cache():
+    """No module of agreement/ touches files, except the kernel-source cache of select_kernels."""
+    bad = []
+    for m, p in MODULES.items():
+        if m.split(".")[0] != "agreement" or m in FILE_IO_ALLOWED:
+            continue
+        for node in ast.walk(ast.parse(p.read_text(), str(p))):
+            if isinstance(node, ast.Call):
+                fn = node.func
+                opens = isinstance(fn, ast.Name) and fn.id == "open"
+                os_call = (isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id == "os"
+                           and fn.attr in FILE_IO_CALLS)
+                name = "open" if opens else f"os.{fn.attr}" if os_call else None
+                if name:
+                    bad.append(f"{p.relative_to(ROOT)}:{node.lineno} calls {name}")
+    assert not bad, "\n".join(bad)
+
+
 @pytest.mark.parametrize("edge", [("agreement.rules", "scenarios.cli.main"), ("net.wire", "nodes.honest")])
 def test_the_checker_catches_an_upward_edge(edge, monkeypatch):
     """The check itself can fail: add an upward edge and it is reported."""
@@ -156,3 +181,11 @@ def test_the_checker_catches_a_cycle(monkeypatch):
     monkeypatch.setitem(EDGES, "agreement.rules", EDGES["agreement.rules"] | {"agreement.diameters"})
     with pytest.raises(AssertionError):
         test_no_import_cycle()
+
+
+def test_the_checker_catches_file_io(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "FILE_IO_ALLOWED", set())
+    with pytest.raises(AssertionError):
+        test_file_io_only_in_the_kernel_cache()

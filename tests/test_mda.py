@@ -221,3 +221,73 @@ def test_pairwise_one_shot_equals_row_loop(q, d, seed):
     np.testing.assert_array_equal(fast, slow)
     np.testing.assert_array_equal(fast, fast.T)
     assert not np.diag(fast).any()
+
+
+def _mda_cases(n=30):
+    from scenarios.bench.rules import mda_inputs
+
+    for seed in range(n):
+        rng = np.random.default_rng(seed)
+        q = int(rng.integers(5, 32))
+        f = int(rng.integers(1, (q - 1) // 2 + 1))
+        d = max(int(rng.choice([1500, 4000])), (1 << 20) // (q * q) + 1)  # the Gram path's sizes
+        X = mda_inputs(q, f, d, seed)
+        if seed % 3 == 0:
+            X = np.round(X * 4) / 4  # exact ties between distances
+        if seed % 4 == 0:
+            X[1] = X[0]  # duplicate rows
+        if seed % 5 == 0:
+            X = X + 1000.0  # far from the origin: wide bounds, many exact recomputations
+        if seed % 7 == 0:
+            X[2, 5] = np.inf if seed % 2 else np.nan  # a non-finite row (dropped first)
+        if seed % 11 == 0:
+            X[3] *= 1e200  # finite, but its squared norm overflows: extended precision, no Gram path
+        yield X, f
+
+
+def test_gram_threshold_is_the_exact_one(monkeypatch):
+    """The Gram distances with error bounds give exactly the threshold and conflict graph of the
+    exact pairwise differences (hence the same subset, diameter and mean), ties included; and the
+    Gram path is really taken, recomputing only a few pairs exactly."""
+    import agreement.rules.mda as m
+
+    recomputed = []
+    real = m._exact_pairs
+    monkeypatch.setattr(m, "_exact_pairs", lambda X, P: recomputed.append(len(P)) or real(X, P))
+    for X, f in _mda_cases():
+        _, finite, _, budget, norms = m._prepare_norms(X, f)
+        assert np.array_equal(finite, np.flatnonzero(np.isfinite(X).all(axis=1)))
+        Y = X[finite]
+        assert m._threshold(Y, budget, norms) == m._min_threshold(m.pairwise_sq_exact(Y), budget)
+    assert len(recomputed) >= 10 and min(recomputed) <= 5
+
+
+def test_exact_pairs_are_the_row_loop_numbers():
+    """einsum sums a row alone differently from a row among others: _exact_pairs reproduces the row
+    loop of pairwise_sq_exact for any subset of pairs, single pairs included."""
+    import agreement.rules.mda as m
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((9, 20_000))
+    D = m.pairwise_sq_exact(X)
+    iu, ju = np.triu_indices(9, 1)
+    for _ in range(20):
+        sel = np.sort(rng.choice(iu.size, size=int(rng.integers(1, 8)), replace=False))
+        P = np.stack((iu[sel], ju[sel]), axis=1)
+        assert np.array_equal(m._exact_pairs(X, P), D[iu[sel], ju[sel]])
+
+
+def test_rows_mean_is_the_mean_of_the_copied_rows():
+    """The mean of chosen rows without copying them: numpy's numbers, in any row order."""
+    import agreement.rules.mda as m
+    from agreement.rules.overflow import safe_mean
+
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        q = int(rng.integers(3, 32))
+        d = int(rng.choice([2, 1000, 8192, 30_000]))
+        X = rng.standard_normal((q, d)) * 10.0 ** int(rng.integers(-3, 3))
+        if seed % 4 == 0:
+            X[0, :3] = 1.7e308  # an overflowing sum: rescaled like safe_mean
+        idx = rng.permutation(q)[: int(rng.integers(2, q + 1))]
+        assert np.array_equal(m._rows_mean(X, idx), safe_mean(X[idx]))

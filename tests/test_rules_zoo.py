@@ -192,3 +192,94 @@ def test_rules_table_lists_every_rule_and_algorithm():
     for alg in ("icwtm", "mda", "cva"):
         assert f"| {alg} |" in text
     assert "| mda | n >= 6f + 1" in text
+
+
+def test_krum_gram_order_is_the_reference_order():
+    """Krum / Multi-Krum at large q^2 d decide the order of the scores from an uncentered Gram product
+    with a rigorous bound: when they decide, it is the reference order, and the outputs are the
+    reference outputs bit for bit (ties, duplicates and offsets fall back to the reference)."""
+    import agreement.rules.krum as K
+    from agreement.rules.overflow import safe_mean
+    from scenarios.bench.rules import mda_inputs
+
+    decided = 0
+    for seed in range(24):
+        rng = np.random.default_rng(seed)
+        q = int(rng.integers(5, 32))
+        f = int(rng.integers(1, (q - 1) // 2 + 1))
+        d = max(2000, (1 << 20) // (q * q) + 1)
+        X = mda_inputs(q, f, d, seed)
+        if seed % 3 == 0:
+            X = np.round(X * 4) / 4
+        if seed % 4 == 0:
+            X[-3:] = X[-1]
+        if seed % 5 == 0:
+            X = X + 300.0
+        ref = np.argsort(K.krum_scores(X, f), kind="stable")
+        order = K._fast_order(X, f, q - f)
+        if order is not None:
+            decided += 1
+            assert np.array_equal(order, ref[: q - f])
+        assert np.array_equal(K.krum(X, f), X[ref[0]])
+        assert np.array_equal(K.multikrum(X, f), safe_mean(X[ref[: q - f]]))
+    assert decided >= 8
+
+
+@pytest.mark.parametrize("q", [2, 3, 8, 31])
+def test_geomed_helpers_are_numpy_bit_for_bit(q):
+    """geomed's distances two rows at a time and its kernel median give numpy's numbers."""
+    import agreement.rules.geomed as G
+
+    rng = np.random.default_rng(q)
+    for d in (700, 5000):
+        X = rng.standard_normal((q, d))
+        z = rng.standard_normal(d)
+        diff = X - z
+        assert np.array_equal(G._sq_dist(X, z, np.empty((2, d))), np.einsum("ij,ij->i", diff, diff))
+        assert np.array_equal(G._median(X), np.median(X, axis=0))
+        X[:, ::4] = 0.0
+        X[0, ::8] = -0.0
+        assert np.array_equal(G._median(X), np.median(X, axis=0))
+
+
+def _weiszfeld_reference(X, tol=1e-10, nu=1e-12, max_iter=2000):
+    """geomed's iterations as first written (numpy median, q x d temporaries, every distance)."""
+    z = np.median(X, axis=0)
+    diff = X - z
+    dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    s = dist.mean() or 1.0
+    for _ in range(max_iter):
+        near = dist <= nu * s
+        far = ~near
+        if not far.any():
+            break
+        w = 1.0 / dist[far]
+        T = (w @ X[far]) / w.sum()
+        eta = int(near.sum())
+        if eta:
+            r = np.linalg.norm(w @ (X[far] - z))
+            g = min(1.0, eta / r) if r > 0 else 1.0
+            z_new = (1.0 - g) * T + g * z
+        else:
+            z_new = T
+        step = np.linalg.norm(z_new - z)
+        z = z_new
+        diff = X - z
+        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        if step <= tol * s:
+            break
+    return z
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_geomed_is_the_reference_iteration_bit_for_bit(seed):
+    """geomed's faster passes (kernel median, no copies, two-row distances, no distances after the
+    last step) leave every iterate, hence the result, unchanged."""
+    rng = np.random.default_rng(seed)
+    q = int(rng.choice([2, 7, 12, 31]))
+    X = rng.standard_normal((q, int(rng.choice([600, 9000]))))
+    if seed % 2:
+        X[1 % q] = X[0]  # a row on the median: the Vardi-Zhang step
+    if seed % 3 == 0:
+        X = np.round(X * 2) / 2
+    assert np.array_equal(geomed(X), _weiszfeld_reference(X))

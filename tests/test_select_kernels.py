@@ -224,3 +224,55 @@ def test_bad_kernel_arguments_are_refused():
         sk.kernel_for("mean", sk.Q_MAX + 1, 0, 0)
     with pytest.raises(ValueError):
         sk.kernel_for("mean", 5, 3, 2)
+
+
+def test_kernel_source_cache_files(tmp_path, monkeypatch):
+    """The generated source goes to a file in the cache dir (numba's cache=True needs one), written
+    once and never rewritten (numba keys its index on the file); JUNGLE_KERNEL_CACHE=0 disables it."""
+    from agreement.rules import select_kernels as sk
+
+    monkeypatch.setenv(sk.CACHE_ENV, str(tmp_path / "k"))
+    src = sk.kernel_source("row", 5, 2, 2)
+    path = sk._source_file("t", src)
+    assert path is not None and open(path).read() == src
+    mtime = os.stat(path).st_mtime_ns
+    assert sk._source_file("t", src) == path and os.stat(path).st_mtime_ns == mtime
+    monkeypatch.setenv(sk.CACHE_ENV, "0")
+    assert sk.cache_dir() is None and sk._source_file("t", src) is None
+    monkeypatch.delenv(sk.CACHE_ENV)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "nb"))
+    assert sk.cache_dir() == os.path.join(str(tmp_path / "nb"), "select_kernels")
+
+
+def test_a_second_process_loads_the_kernel_from_the_cache(tmp_path):
+    """Compiled once per machine: a fresh process finds the kernel in numba's on-disk cache."""
+    code = ("import numpy as np; from agreement.rules import select_kernels as sk; "
+            "k = sk.kernel_for('row', 5, 2, 2); X = np.arange(10.0).reshape(5, 2)[::-1].copy(); "
+            "print(sum(k.stats.cache_hits.values()), sk.cwmed(X).tolist())")
+    env = {**os.environ, sk.CACHE_ENV: str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))).stdout.split(None, 1)
+            for _ in range(2)]
+    assert runs[0][0] == "0" and runs[1][0] != "0"
+    assert runs[0][1] == runs[1][1]
+
+
+@pytest.mark.parametrize("q,f", [(1, 0), (2, 1), (5, 2), (8, 3), (31, 5)])
+def test_meamed_kernel_is_numpy_bit_for_bit(q, f, monkeypatch):
+    """The MeaMed kernel: the same numbers as the numpy reference (median, deviations, stable order of
+    the q - f nearest, row-by-row mean), with ties in deviation, signed zeros and an overflow."""
+    from agreement.rules import meamed as mm
+
+    rng = np.random.default_rng(q * 100 + f)
+    cases = [rng.standard_normal((q, 40)), np.round(rng.standard_normal((q, 40)) * 2) / 2,
+             rng.choice([-1.0, -0.0, 0.0, 1.0, 3.0], size=(q, 40)), rng.standard_normal((q, 40)) * 1e307]
+    for X in cases:
+        with kernels(False):
+            ref = mm.meamed(X, f)
+        monkeypatch.setattr(mm, "KERNEL_MIN_D", 2)
+        with kernels(True):
+            got = mm.meamed(X, f)
+        monkeypatch.setattr(mm, "KERNEL_MIN_D", 8192)
+        assert np.array_equal(got, ref), X
+    if q > 1:  # the kernel was used
+        assert ("meamed", q, 0, q - f - 1) in sk.compiled_kernels()

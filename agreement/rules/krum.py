@@ -14,7 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from agreement.diameters import pairwise_sq_distances
+from agreement.rules.mda import _rows_mean
+from agreement.rules.gram import centered_reference_error, gamma, gram
 from agreement.rules.overflow import safe_mean, sq_distances_extended, squares_underflow
+
+FAST_MIN = 1 << 20
+"""Smallest q^2 d for :func:`_fast_order` (below, the reference is cheap)."""
 
 
 def sq_distances_finite(X: np.ndarray) -> np.ndarray:
@@ -48,9 +53,43 @@ def krum_scores(X: np.ndarray, f: int) -> np.ndarray:
         return near.sum(axis=1)
 
 
+def _fast_order(X: np.ndarray, f: int, count: int) -> np.ndarray | None:
+    """The first ``count`` entries of ``np.argsort(krum_scores(X, f), kind="stable")``, or None when
+    this cannot be decided cheaply (then the caller computes the scores).
+
+    The scores are sums of the q - f smallest entries of each row of the reference distances R
+    (:func:`sq_distances_finite`: a Gram product on centered rows). Instead: one Gram product on the
+    rows themselves (no centering, no q x d temporary) with a rigorous bound B on |G - R|
+    (:mod:`agreement.rules.gram`); a sum of the k smallest entries is monotone in the entries, so
+    each score lies in [sum_k(G - B) (1 - gamma_k), sum_k(G + B) (1 + gamma_k)] (gamma_k: the
+    rounding of the reference's sum). When those intervals put the first ``count`` rows in a strict
+    order, each strictly below all the rows after it, that is the reference order (no tie to
+    break); otherwise None."""
+    q, d = X.shape
+    k = q - f
+    if q < 2 or q * q * d < FAST_MIN or not 1 <= count < q:
+        return None
+    gb = gram(X)
+    if gb is None:
+        return None
+    G, E, n = gb
+    if not n.sum() < 1e290:  # the reference's centered Gram could overflow (it then computes in extended precision)
+        return None
+    B = centered_reference_error(G, E, n, d)
+    lo = np.sort(np.maximum(G - B, 0.0), axis=1)[:, :k].sum(axis=1) * (1.0 - 2.0 * gamma(k + 1))
+    hi = np.sort(G + B, axis=1)[:, :k].sum(axis=1) * (1.0 + 2.0 * gamma(k + 1))
+    order = np.argsort(lo, kind="stable")
+    for p in range(count):
+        if not hi[order[p]] < lo[order[p + 1 :]].min():
+            return None
+    return order[:count]
+
+
 def krum(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     """Krum (NNM paper's variant): the row of minimal score. Cost O(q^2 d)."""
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 2 and 0 <= f < X.shape[0] and (sel := _fast_order(X, f, 1)) is not None:
+        return X[int(sel[0])].copy()
     return X[int(np.argmin(krum_scores(X, f)))].copy()
 
 
@@ -58,8 +97,10 @@ def multikrum(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarra
     """Multi-Krum: mean of the q - f rows of smallest Krum score (ties: lowest index). Cost O(q^2 d)."""
     X = np.asarray(X, dtype=np.float64)
     q = X.shape[0]
-    sel = np.argsort(krum_scores(X, f), kind="stable")[: q - f]
-    return safe_mean(X[sel])
+    sel = _fast_order(X, f, q - f) if X.ndim == 2 and 0 <= f < q else None
+    if sel is None:
+        sel = np.argsort(krum_scores(X, f), kind="stable")[: q - f]
+    return _rows_mean(X, sel)
 
 
 def kappa_krum(n: int, f: int) -> float:

@@ -41,6 +41,7 @@ from math import comb
 
 import numpy as np
 
+from agreement.rules.gram import direct_difference_error, gram
 from agreement.rules.overflow import safe_mean, sq_distances_extended, squares_underflow
 
 __all__ = ["pairwise_sq_exact", "mda_select", "mda", "mda_all_minimal", "RULES"]
@@ -78,7 +79,11 @@ def pairwise_sq_exact(X: np.ndarray) -> np.ndarray:
 
 def _masks(D: np.ndarray, thr) -> list[int]:
     """Conflict graph as bitmasks: bit j of masks[i] is set when D[i, j] > thr."""
-    M = D > thr
+    return _pack(D > thr)
+
+
+def _pack(M: np.ndarray) -> list[int]:
+    """Boolean q x q matrix -> bitmasks (bit j of masks[i] is M[i, j])."""
     packed = np.packbits(M, axis=1, bitorder="little")
     return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
@@ -143,6 +148,13 @@ def _count(adj: list[int], alive: int, b: int) -> tuple[int, dict[int, int]]:
 
 
 def _prepare(X: np.ndarray, f: int):
+    return _prepare_norms(X, f)[:4]
+
+
+def _prepare_norms(X: np.ndarray, f: int):
+    """(X as float64, indices of its finite rows, q - f, the budget of rows to drop, the finite rows'
+    squared norms or None): the norms, wanted by the Gram path at large sizes, double as the
+    finiteness check there (one pass over X instead of two)."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"mda: X must be q x d, got shape {X.shape}")
@@ -150,11 +162,21 @@ def _prepare(X: np.ndarray, f: int):
     k = q - f
     if f < 0 or k < 1:
         raise ValueError(f"mda: needs q > f, got q = {q}, f = {f}")
-    finite = np.flatnonzero(np.isfinite(X).all(axis=1))
+    norms = None
+    if q * q * X.shape[1] > _ONE_SHOT:  # the Gram path (_threshold) needs the squared norms: one pass for both
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.einsum("ij,ij->i", X, X)
+        fin = np.isfinite(norms)  # a finite sum of squares: a finite row; otherwise look at the row
+        for i in np.flatnonzero(~fin):
+            fin[i] = np.isfinite(X[i]).all()
+        finite = np.flatnonzero(fin)
+        norms = norms[finite]
+    else:
+        finite = np.flatnonzero(np.isfinite(X).all(axis=1))
     m = finite.size
     if m < k:
         raise ValueError(f"mda: only {m} of {q} vectors are finite, fewer than q - f = {k}: more than f are Byzantine")
-    return X, finite, k, m - k
+    return X, finite, k, m - k, norms
 
 
 def _min_threshold(D: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
@@ -181,14 +203,94 @@ def _min_threshold(D: np.ndarray, budget: int) -> tuple[np.floating, list[int]]:
     return cand[hi], hi_masks
 
 
+def _exact_pairs(X: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """:func:`pairwise_sq_exact`'s numbers (its row loop) for the pairs P (k x 2, i < j)."""
+    m = X.shape[0]
+    out = np.empty(P.shape[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in np.unique(P[:, 0]):
+            sel = np.flatnonzero(P[:, 0] == i)
+            js = P[sel, 1]
+            if js.size == 1 and i < m - 2:  # einsum sums one row differently from several: as the loop
+                js = np.array([js[0], m - 1 if js[0] != m - 1 else m - 2])
+            diff = X[js] - X[i]
+            out[sel] = np.einsum("ij,ij->i", diff, diff)[: sel.size]
+    return out
+
+
+def _min_feasible(cands: np.ndarray, graph, budget: int, full: int):
+    """Smallest c of the sorted ``cands`` whose conflict graph ``graph(c)`` (bitmasks) can be cleared
+    by removing at most ``budget`` rows; the largest must be feasible. Returns (index, masks)."""
+    lo, hi, hi_masks = 0, cands.size - 1, None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        masks = graph(cands[mid])
+        if _vc(masks, full, budget):
+            hi, hi_masks = mid, masks
+        else:
+            lo = mid + 1
+    return hi, (graph(cands[hi]) if hi_masks is None else hi_masks)
+
+
+def _threshold(X: np.ndarray, budget: int, norms: np.ndarray | None = None) -> tuple[np.floating, list[int]]:
+    """``_min_threshold(pairwise_sq_exact(X), budget)``, the same numbers, faster at large d.
+
+    At large q^2 d the exact pairwise differences (O(q^2 d) subtractions) dominate MDA. Instead: Gram
+    distances G with a rigorous bound E (:mod:`agreement.rules.gram`), so the exact D lies in [L, U] =
+    [G - E, G + E]. The minimal feasible threshold r* lies in [t_lo, t_hi], t_lo (t_hi) the minimal
+    feasible threshold of the graph {L > t} ({U > t}), since {L > t} is a subgraph and {U > t} a
+    supergraph of {D > t}. Pairs whose interval misses [t_lo, t_hi] compare the same way against
+    every threshold there; the few others (usually a handful) get their exact D, and the search is
+    finished on those exact values. Result and masks are exactly those of the exact computation."""
+    m, d = X.shape
+    full = (1 << m) - 1
+    if budget == 0 or m <= 2 or m * m * d <= _ONE_SHOT:
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    gb = gram(X, norms)
+    if gb is None:
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    G, E, _ = gb
+    E = direct_difference_error(G, E, d)
+    iu, ju = _upper(m)
+    zero = np.zeros(1)
+    L = np.maximum(G - E, 0.0)
+    U = G + E
+    cl = np.unique(np.concatenate((zero, L[iu, ju])))
+    cu = np.unique(np.concatenate((zero, U[iu, ju])))
+    t_lo = cl[_min_feasible(cl, lambda t: _masks(L, t), budget, full)[0]]
+    t_hi = cu[_min_feasible(cu, lambda t: _masks(U, t), budget, full)[0]]
+    inside = (L[iu, ju] <= t_hi) & (U[iu, ju] >= t_lo)
+    if inside.sum() > iu.size // 4:  # too uncertain to be worth it (e.g. rows far from the origin, close together)
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    P = np.stack((iu[inside], ju[inside]), axis=1)
+    Dp = _exact_pairs(X, P)
+    if not np.isfinite(Dp).all():
+        return _min_threshold(pairwise_sq_exact(X), budget)
+    base = L > t_hi  # pairs outside the window that are edges at every threshold in it
+    base[P[:, 0], P[:, 1]] = False
+    base[P[:, 1], P[:, 0]] = False
+
+    def graph(t):
+        M = base.copy()
+        hit = Dp > t
+        M[P[hit, 0], P[hit, 1]] = True
+        M[P[hit, 1], P[hit, 0]] = True
+        return _pack(M)
+
+    cand = np.unique(Dp[(Dp >= t_lo) & (Dp <= t_hi)])
+    if t_lo <= 0.0 and (cand.size == 0 or cand[0] > 0.0):
+        cand = np.concatenate((zero, cand))
+    k, masks = _min_feasible(cand, graph, budget, full)
+    return cand[k], masks
+
+
 def mda_select(X: np.ndarray, f: int, ties: str = "lex") -> tuple[np.ndarray, float]:
     """The minimal-diameter subset of eq. 119: (sorted row indices of X, its l2 diameter).
 
     ``ties = "lex"``: the lexicographically smallest index set among the minimal ones (module doc).
     """
-    X, finite, k, budget = _prepare(X, f)
-    D = pairwise_sq_exact(X[finite])
-    r2, adj = _min_threshold(D, budget)
+    X, finite, k, budget, norms = _prepare_norms(X, f)
+    r2, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget, norms)
     m = finite.size
     alive, b, kept = (1 << m) - 1, budget, []
     for v in range(m):
@@ -214,15 +316,29 @@ def mda(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
     lexicographically smallest index set. ``own`` is unused. Cost O(q^2 d + 2^f q log q)."""
     X = np.asarray(X, dtype=np.float64)
     idx, _ = mda_select(X, f)
+    return _rows_mean(X, idx)
+
+
+def _rows_mean(X: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``safe_mean(X[idx])`` without the copy of the rows, the same numbers: numpy's mean along axis 0
+    of a C-ordered k x d array (d >= 2) adds whole rows one after the other, then divides by k."""
+    if X.ndim != 2 or X.shape[1] < 8192 or idx.size < 2 or not X.flags.c_contiguous:  # small: the copy is cheaper
+        return safe_mean(X[idx])
+    with np.errstate(over="ignore", invalid="ignore"):
+        acc = X[idx[0]] + X[idx[1]]
+        for i in idx[2:]:
+            acc += X[i]
+        acc /= idx.size
+    if np.isfinite(acc).all():
+        return acc
     return safe_mean(X[idx])
 
 
 def mda_weights(X: np.ndarray, f: int) -> np.ndarray:
     """Weights w (summing to 1) such that sum_i w_i x_i is the average over ALL minimal-diameter
     subsets of their means; w_i = (number of minimal subsets containing i) / (M (q - f))."""
-    X, finite, k, budget = _prepare(X, f)
-    D = pairwise_sq_exact(X[finite])
-    _, adj = _min_threshold(D, budget)
+    X, finite, k, budget, norms = _prepare_norms(X, f)
+    _, adj = _threshold(X[finite] if finite.size < X.shape[0] else X, budget, norms)
     total, counts = _count(adj, (1 << finite.size) - 1, budget)
     w = np.zeros(X.shape[0])
     for v, c in counts.items():

@@ -38,7 +38,7 @@ def squares_underflow(X: np.ndarray) -> bool:
     """True when every value of ``X`` is so small (but not all zero) that squared distances underflow."""
     if X.size == 0:
         return False
-    top = float(np.max(np.abs(X)))
+    top = float(np.maximum(X.max(), -X.min()))  # max |X| without a |X| temporary (a NaN stays a NaN)
     return 0.0 < top < TINY
 
 

@@ -23,8 +23,10 @@ one buffer); the unrolled network: 1.7x-3.6x (the spread is the shared machine's
 
 The price: one compiled kernel per (rule kind, q, ranks), generated as Python source and compiled on
 first use (about 2-4 s at q = 31, 0.3-1 s for q <= 11; ``jungle bench --only rules`` prints it) and
-kept for the process: numba cannot cache generated source on disk (``cache=True`` needs a source
-file), so every new process pays it again. :func:`kernel_for` builds it.
+kept for the process. numba's ``cache=True`` needs a source file, so :func:`kernel_for` writes the
+generated source to a file in the user's cache (:func:`cache_dir`) and compiles it from there: the
+compile is paid once per machine (and numba version), later processes load the kernel from numba's
+on-disk cache in milliseconds (plus importing numba, about a second, once per process).
 
 Bit-identity with the numpy reference (:mod:`agreement.rules.trimmed`): the network leaves each
 column sorted at the ranks read (ties are equal values, so the value at each rank is numpy's, up to
@@ -39,8 +41,11 @@ does not), and the caller falls back to numpy.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import lru_cache
 
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -115,6 +120,33 @@ def _zero_or_nan(typingctx, a):
     return types.boolean(types.float64), codegen
 
 
+@intrinsic
+def _sel(typingctx, c, a, b):
+    """``a if c else b`` as one ``select`` (no branch)."""
+    def codegen(context, builder, sig, args):
+        return builder.select(args[0], args[1], args[2])
+    return types.float64(types.boolean, types.float64, types.float64), codegen
+
+
+@intrinsic
+def _key_lt(typingctx, da, db, ia, ib):
+    """``da < db or (da == db and ia < ib)`` (lexicographic order of (deviation, row)), branch-free."""
+    def codegen(context, builder, sig, args):
+        x, y, i, j = args
+        eq = builder.and_(builder.fcmp_ordered("==", x, y), builder.fcmp_ordered("<", i, j))
+        return builder.or_(builder.fcmp_ordered("<", x, y), eq)
+    return types.boolean(types.float64, types.float64, types.float64, types.float64), codegen
+
+
+@intrinsic
+def _nonfinite(typingctx, a):
+    """``not isfinite(a)`` as ``fcmp une (a - a), 0.0`` (a NaN or an infinity gives NaN)."""
+    def codegen(context, builder, sig, args):
+        r = builder.fsub(args[0], args[0])
+        return builder.fcmp_unordered("!=", r, ir.Constant(ir.DoubleType(), 0.0))
+    return types.boolean(types.float64), codegen
+
+
 # ---------------------------------------------------------------------- generated kernels
 def kernel_source(kind: str, q: int, r0: int, r1: int) -> str:
     """Python source of the kernel ``k(X, out) -> bool`` for a C-ordered float64 ``q x d`` array X,
@@ -141,19 +173,115 @@ def kernel_source(kind: str, q: int, r0: int, r1: int) -> str:
     return "\n".join(L) + "\n"
 
 
+def meamed_source(q: int, k: int) -> str:
+    """Python source of the MeaMed kernel ``k(X, out) -> bool`` for a C-ordered float64 ``q x d`` array
+    X of FINITE values: per column, the median m (pruned network on a copy; the middle value, or
+    ``0.5 * (a + b)`` of the two middle ones, which is numpy's ``(a + b) / 2``), the deviations
+    ``|x - m|``, then a network sorting the triples (deviation, row, value) by (deviation, row),
+    pruned to the first k ranks: they come out in the order of ``np.argsort(dev, axis=0,
+    kind="stable")``, and ``out = (((v0 + v1) + ...) + v(k-1)) / k``, numpy's mean of the rows taken
+    in that order. Returns True when a deviation is not finite (an overflow: the caller recomputes
+    with numpy, which rescales); out is then meaningless."""
+    mid = (q // 2,) if q % 2 else (q // 2 - 1, q // 2)
+    L = ["def k(X, out):", "    d = X.shape[1]", "    bad = False", "    for c in range(d):"]
+    L += [f"        x{r} = X[{r}, c]" for r in range(q)]
+    L += [f"        m{r} = x{r}" for r in range(q)]
+    for a, b in pruned_network(q, mid):
+        L.append(f"        m{a}, m{b} = _lo(m{a}, m{b}), _hi(m{a}, m{b})")
+    L.append(f"        med = m{mid[0]}" if q % 2 else f"        med = 0.5 * (m{mid[0]} + m{mid[1]})")
+    L += [f"        e{r} = abs(x{r} - med)" for r in range(q)]
+    L += [f"        i{r} = {float(r)!r}" for r in range(q)]
+    L.append("        bad |= " + " | ".join(f"_nonfinite(e{r})" for r in range(q)))
+    for a, b in pruned_network(q, tuple(range(k))):
+        L.append(f"        s = _key_lt(e{b}, e{a}, i{b}, i{a})")
+        for v in "eix":
+            L.append(f"        {v}{a}, {v}{b} = _sel(s, {v}{b}, {v}{a}), _sel(s, {v}{a}, {v}{b})")
+    L.append("        acc = x0")
+    L += [f"        acc = acc + x{r}" for r in range(1, k)]
+    L.append(f"        out[c] = acc / {float(k)!r}")
+    L.append("    return bad")
+    return "\n".join(L) + "\n"
+
+
 _BUILT: list[tuple[str, int, int, int]] = []
+
+CACHE_ENV = "JUNGLE_KERNEL_CACHE"
+"""Environment switch: a directory for the kernels' generated source files (default: NUMBA_CACHE_DIR,
+else the user cache, ``$XDG_CACHE_HOME/jungle`` or ``~/.cache/jungle``); ``0`` keeps them in memory."""
+
+
+def cache_dir() -> str | None:
+    """Where :func:`kernel_for` writes the generated source of each kernel, so that numba's on-disk
+    cache (``cache=True``, which needs a real source file) keeps the compiled kernel across processes;
+    None when disabled. A read-only package directory does not matter: the files live in the user's
+    cache, and numba puts its cache next to them (``__pycache__``)."""
+    env = os.environ.get(CACHE_ENV, "")
+    if env == "0":
+        return None
+    if env:
+        return env
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "jungle")
+    return os.path.join(base, "select_kernels")
+
+
+def _source_file(name: str, src: str) -> str | None:
+    """The path of a file holding exactly ``src`` (written once, atomically, never rewritten: numba's
+    cache index is keyed on the file's modification time), or None when it cannot be written. The
+    only file I/O of :mod:`agreement` (test_import_graph.py): a cache of generated code, never data."""
+    d = cache_dir()
+    if d is None:
+        return None
+    path = os.path.join(d, f"{name}.py")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            if fh.read() == src:
+                return path
+    except OSError:
+        pass
+    try:
+        os.makedirs(d, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(src)
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return path
+
+
+def _compile(name: str, src: str, q: int, label: str):
+    """Compile the generated ``src`` (function ``k(X, out)``) from a file in :func:`cache_dir` with
+    numba's ``cache=True`` when possible, in memory otherwise; called once on a q x 2 array."""
+    tag = hashlib.sha256(f"{numba.__version__}\n{src}".encode()).hexdigest()[:16]
+    path = _source_file(f"{name}_{tag}", src)
+    # __name__: this module (importable: numba rebuilds a cached kernel's environment from it)
+    ns = {"__name__": __name__, "_lo": _lo, "_hi": _hi, "_zero_or_nan": _zero_or_nan, "_sel": _sel,
+          "_key_lt": _key_lt, "_nonfinite": _nonfinite}
+    exec(compile(src, path or f"<{label}>", "exec"), ns)
+    try:
+        k = njit(nogil=True, cache=path is not None)(ns["k"])
+        k(np.zeros((q, 2)), np.empty(2))  # compile (or load) now, for the one signature ever used
+    except Exception:  # noqa: BLE001 - a broken cache must never break a rule: compile in memory
+        if path is None:
+            raise
+        k = njit(nogil=True)(ns["k"])
+        k(np.zeros((q, 2)), np.empty(2))
+    return k
 
 
 @lru_cache(maxsize=None)
 def kernel_for(kind: str, q: int, r0: int, r1: int):
-    """The compiled kernel of :func:`kernel_source`, built on first use and kept for the process
-    (:func:`compiled_kernels` lists them; the first call of a rule pays the compile time)."""
+    """The compiled kernel of :func:`kernel_source` (kind "mean", "row", "mid") or of
+    :func:`meamed_source` (kind "meamed", k = r1 + 1 ranks; r0 = 0), kept for the process
+    (:func:`compiled_kernels` lists them). Its source is written to :func:`cache_dir` (file name: kind,
+    q, ranks and a digest of the source and numba's version) and compiled from there with
+    ``cache=True``: the first process on a machine pays the compile (1-6 s at q = 31; the MeaMed
+    kernel more), later ones load it from numba's cache."""
     if not 1 <= q <= Q_MAX or not 0 <= r0 <= r1 < q:
         raise ValueError(f"select kernel: bad (q, r0, r1) = ({q}, {r0}, {r1})")
-    ns = {"_lo": _lo, "_hi": _hi, "_zero_or_nan": _zero_or_nan}
-    exec(compile(kernel_source(kind, q, r0, r1), f"<select_kernel {kind} q={q} r={r0}..{r1}>", "exec"), ns)
-    k = njit(nogil=True)(ns["k"])
-    k(np.zeros((q, 2)), np.empty(2))  # compile now, for the one signature ever used
+    src = meamed_source(q, r1 + 1) if kind == "meamed" else kernel_source(kind, q, r0, r1)
+    k = _compile(f"select_{kind}_q{q}_r{r0}_{r1}", src, q, f"select_kernel {kind} q={q} r={r0}..{r1}")
     _BUILT.append((kind, q, r0, r1))
     return k
 
@@ -189,6 +317,15 @@ def cwtm(X: np.ndarray, f: int) -> np.ndarray | None:
 def trimmed_middle(X: np.ndarray, f: int) -> np.ndarray | None:
     """Midpoint of the (f+1)-th smallest and (f+1)-th largest per column; None: see :func:`cwtm`."""
     return _run("mid", X, f, X.shape[0] - f - 1)
+
+
+def meamed(X: np.ndarray, f: int) -> np.ndarray | None:
+    """MeaMed per column for a FINITE X (q > f): the mean of the q - f values closest to the median,
+    in order of distance (ties: lower row); None when a deviation overflows (numpy rescales)."""
+    out = np.empty(X.shape[1])
+    if kernel_for("meamed", X.shape[0], 0, X.shape[0] - f - 1)(X, out):
+        return None
+    return out
 
 
 def cwmed(X: np.ndarray) -> np.ndarray | None:

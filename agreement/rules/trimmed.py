@@ -39,10 +39,12 @@ def _kernels():
 
 # numba is a core dependency; JUNGLE_NUMPY_RULES=1 in the environment makes numpy do the work
 USE_KERNELS: bool = os.environ.get("JUNGLE_NUMPY_RULES", "") != "1"
-# Smallest d for the kernel. Steady state it beats np.sort from d = 2 (4 us against 19 us at q = 31),
-# but each (rule, q, f) costs one compile of 1-4 s per process (select_kernels.kernel_for), which
-# pays off after ~400 calls at d = 10,000 and is never repaid by the small-d agreement runs.
-KERNEL_MIN_D: int = 8192
+# Smallest d for the kernel. Steady state it beats np.sort from d = 16 (2.4 us against 13 us at q = 31;
+# at d = 1000: 27 us against 127 us, numpy.mean 12 us). Each (rule, q, f) is compiled once per machine
+# (1-6 s, then kept in numba's on-disk cache: select_kernels.cache_dir); a process that uses a kernel
+# pays importing numba and loading it (about 1-1.5 s, once), which small-d runs (d < 512, where a call
+# saves under 50 us) would rarely repay.
+KERNEL_MIN_D: int = 512
 
 
 def _use_kernel(X: np.ndarray, f: int, sums: bool) -> bool:
@@ -73,7 +75,7 @@ def cwtm(X: np.ndarray, f: int, own: np.ndarray | None = None) -> np.ndarray:
 
     Per coordinate, drop the f smallest and the f largest of the q values and average the q - 2f
     left; needs q > 2f. Cost: O(q log q d) with one ``np.sort`` along axis 0; with numba (d >=
-    8192, KERNEL_MIN_D) the sorting-network kernel, O(q log^2 q d) vector compare-exchanges, about 2x
+    512, KERNEL_MIN_D) the sorting-network kernel, O(q log^2 q d) vector compare-exchanges, about 2x
     ``numpy.mean``. (A sort of each column measured several times faster than ``np.partition``
     with two kth on this axis; see ``jungle bench --only rules`` and the module docstring.)
     """

@@ -4,7 +4,9 @@
   the C(q, f) subsets, (a) recomputing the subset's distances for every subset (what ByzFL and
   Garfield do) and (b) reading them from a distance matrix computed once; both naive baselines keep
   the first subset of minimal diameter in lexicographic order, so all three must pick the SAME subset.
-- :func:`bench_rules`: every rule's time against ``numpy.mean`` over the same q x d array.
+- :func:`bench_rules`: every rule's time against ``numpy.mean`` over the same q x d array; each row
+  carries the targets of issue 14 that apply at its size (:data:`TARGETS`: ``{"figure", "value",
+  "target", "met"}``), collected again in the result's ``targets`` and ``targets_met``.
 
 Timing: ``time.perf_counter``, best of ``repeat`` runs (the naive enumeration runs once: it is the slow
 side of the ratio, so one run only makes the ratio smaller); in :func:`bench_rules`, functions
@@ -92,6 +94,22 @@ DEFAULT_RULES = ("cwtm", "cwmed", "trimmed_middle", "meamed", "cva", "krum", "mu
                  "mda", "mda-all-minimal", "nnm+cwtm", "nnm-own+cwtm")
 
 
+TARGETS: dict[tuple[int, int, int], dict[str, float]] = {
+    (31, 5, 1_000): {"cwtm": 3.0},
+    (31, 5, 100_000): {"cwtm": 1.5, "cwmed": 1.2, "mda": 10.0, "geomed": 10.0, "meamed": 10.0, "krum": 10.0},
+}
+"""Issue 14 ("rules at every size"): (q, f, d) -> rule -> largest acceptable ratio to ``numpy.mean``."""
+
+
+def row_targets(rule: str, ratio: float, q: int, f: int, d: int) -> list[dict[str, Any]]:
+    """The targets this rule's row is measured against (empty when none applies at this size)."""
+    limit = TARGETS.get((q, f, d), {}).get(rule)
+    if limit is None:
+        return []
+    return [{"figure": f"{rule} / numpy.mean at q = {q}, f = {f}, d = {d}", "value": ratio, "target": limit,
+             "met": bool(ratio <= limit)}]
+
+
 def kernel_info() -> dict[str, Any]:
     """Whether the trimmed rules run the numba kernels (agreement/rules/select_kernels.py), from which d."""
     try:
@@ -130,7 +148,8 @@ def bench_rules(q: int = 21, f: int = 5, d: int = 100_000, repeat: int = 5, seed
         t_first, _ = best_time(lambda: rule(X, f, own), 1)
         t, _ = best_time(lambda: rule(X, f, own), reps, budget)
         rows.append({"rule": name, "seconds": t, "ratio_to_mean": t / t_mean, "first_seconds": t_first,
-                     "doc": (getattr(RULES.get(base), "__doc__", "") or "").strip().split("\n")[0]})
+                     "doc": (getattr(RULES.get(base), "__doc__", "") or "").strip().split("\n")[0],
+                     "targets": row_targets(name, t / t_mean, q, f, d)})
     first = {row["rule"]: row["first_seconds"] - row["seconds"] for row in rows
              if row["rule"] in ("cwtm", "cwmed", "trimmed_middle")}
     if kernels["enabled"]:
@@ -139,8 +158,10 @@ def bench_rules(q: int = 21, f: int = 5, d: int = 100_000, repeat: int = 5, seed
                        compiled=[f"{kind} q={kq} ranks {r0}..{r1}" for kind, kq, r0, r1 in compiled])
     else:
         kernels.update(used=False, first_call_extra_seconds=first, compiled=[])
+    targets = [t for row in rows for t in row["targets"]]
     return {"q": q, "f": f, "d": d, "mean_seconds": t_mean, "rules": rows, "kernels": kernels,
-            "note": kernel_note(kernels, d)}
+            "note": kernel_note(kernels, d), "targets": targets,
+            "targets_met": all(t["met"] for t in targets) if targets else None}
 
 
 def kernel_note(k: dict[str, Any], d: int) -> str:

@@ -60,10 +60,12 @@ def _run_rules_1k(quick: bool) -> dict[str, Any]:
 def _render_rules(r: dict[str, Any], console: Console) -> None:
     t = Table(title=f"each rule against numpy.mean over the same q x d array (q = {r['q']}, f = {r['f']}, "
                     f"d = {r['d']}; mean: {r['mean_seconds'] * 1e3:.3g} ms)")
-    for c in ("rule", "ms", "rule / mean"):
+    for c in ("rule", "ms", "rule / mean", "target"):
         t.add_column(c, justify="right" if c != "rule" else "left")
     for row in r["rules"]:
-        t.add_row(row["rule"], f"{row['seconds'] * 1e3:.3g}", f"{row['ratio_to_mean']:.1f}x")
+        target = ", ".join(f"<= {x['target']:g}x " + ("met" if x["met"] else "[red]MISSED[/]")
+                           for x in row.get("targets", []))
+        t.add_row(row["rule"], f"{row['seconds'] * 1e3:.3g}", f"{row['ratio_to_mean']:.1f}x", target or "-")
     console.print(t)
     if r.get("note"):
         console.print(r["note"])
