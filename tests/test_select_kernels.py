@@ -230,26 +230,27 @@ def test_kernel_source_cache_files(tmp_path, monkeypatch):
     """The generated source goes to a file in the cache dir (numba's cache=True needs one), written
     once and never rewritten (numba keys its index on the file); JUNGLE_KERNEL_CACHE=0 disables it."""
     from agreement.rules import select_kernels as sk
+    from scenarios import kernel_cache as kc
 
-    monkeypatch.setenv(sk.CACHE_ENV, str(tmp_path / "k"))
+    monkeypatch.setenv(kc.CACHE_ENV, str(tmp_path / "k"))
     src = sk.kernel_source("row", 5, 2, 2)
-    path = sk._source_file("t", src)
+    path = sk._source_file("t", src)  # through the store scenarios installed
     assert path is not None and open(path).read() == src
     mtime = os.stat(path).st_mtime_ns
     assert sk._source_file("t", src) == path and os.stat(path).st_mtime_ns == mtime
-    monkeypatch.setenv(sk.CACHE_ENV, "0")
-    assert sk.cache_dir() is None and sk._source_file("t", src) is None
-    monkeypatch.delenv(sk.CACHE_ENV)
+    monkeypatch.setenv(kc.CACHE_ENV, "0")
+    assert kc.cache_dir() is None and sk._source_file("t", src) is None
+    monkeypatch.delenv(kc.CACHE_ENV)
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "nb"))
-    assert sk.cache_dir() == os.path.join(str(tmp_path / "nb"), "select_kernels")
+    assert kc.cache_dir() == os.path.join(str(tmp_path / "nb"), "select_kernels")
 
 
 def test_a_second_process_loads_the_kernel_from_the_cache(tmp_path):
     """Compiled once per machine: a fresh process finds the kernel in numba's on-disk cache."""
-    code = ("import numpy as np; from agreement.rules import select_kernels as sk; "
+    code = ("import numpy as np, scenarios; from agreement.rules import select_kernels as sk; "
             "k = sk.kernel_for('row', 5, 2, 2); X = np.arange(10.0).reshape(5, 2)[::-1].copy(); "
             "print(sum(k.stats.cache_hits.values()), sk.cwmed(X).tolist())")
-    env = {**os.environ, sk.CACHE_ENV: str(tmp_path)}
+    env = {**os.environ, "JUNGLE_KERNEL_CACHE": str(tmp_path)}
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))).stdout.split(None, 1)
             for _ in range(2)]

@@ -23,10 +23,11 @@ one buffer); the unrolled network: 1.7x-3.6x (the spread is the shared machine's
 
 The price: one compiled kernel per (rule kind, q, ranks), generated as Python source and compiled on
 first use (about 2-4 s at q = 31, 0.3-1 s for q <= 11; ``jungle bench --only rules`` prints it) and
-kept for the process. numba's ``cache=True`` needs a source file, so :func:`kernel_for` writes the
-generated source to a file in the user's cache (:func:`cache_dir`) and compiles it from there: the
-compile is paid once per machine (and numba version), later processes load the kernel from numba's
-on-disk cache in milliseconds (plus importing numba, about a second, once per process).
+kept for the process. numba's ``cache=True`` needs a source file, so :func:`kernel_for` asks the
+installed source store (:func:`set_source_store`; the application's :mod:`scenarios.kernel_cache`
+writes the file in the user's cache) and compiles it from there: the compile is paid once per machine
+(and numba version), later processes load the kernel from numba's on-disk cache in milliseconds (plus
+importing numba, about a second, once per process).
 
 Bit-identity with the numpy reference (:mod:`agreement.rules.trimmed`): the network leaves each
 column sorted at the ranks read (ties are equal values, so the value at each rank is numpy's, up to
@@ -42,8 +43,8 @@ does not), and the caller falls back to numpy.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
+from typing import Callable
 
 import numba
 import numpy as np
@@ -205,54 +206,28 @@ def meamed_source(q: int, k: int) -> str:
 
 _BUILT: list[tuple[str, int, int, int]] = []
 
-CACHE_ENV = "JUNGLE_KERNEL_CACHE"
-"""Environment switch: a directory for the kernels' generated source files (default: NUMBA_CACHE_DIR,
-else the user cache, ``$XDG_CACHE_HOME/jungle`` or ``~/.cache/jungle``); ``0`` keeps them in memory."""
+SourceStore = Callable[[str, str], "str | None"]
+_store: list[SourceStore] = []
 
 
-def cache_dir() -> str | None:
-    """Where :func:`kernel_for` writes the generated source of each kernel, so that numba's on-disk
-    cache (``cache=True``, which needs a real source file) keeps the compiled kernel across processes;
-    None when disabled. A read-only package directory does not matter: the files live in the user's
-    cache, and numba puts its cache next to them (``__pycache__``)."""
-    env = os.environ.get(CACHE_ENV, "")
-    if env == "0":
-        return None
-    if env:
-        return env
-    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "jungle")
-    return os.path.join(base, "select_kernels")
+def set_source_store(store: SourceStore | None) -> None:
+    """Install where generated kernel sources are kept as files: ``store(name, src)`` returns the path
+    of a file holding exactly ``src`` (or None). numba's on-disk cache (``cache=True``) needs a real
+    source file; this package stays pure (no file I/O, DESIGN.md), so the application installs the
+    store (:mod:`scenarios.kernel_cache`, on import of :mod:`scenarios`). Without one, kernels are
+    compiled in memory once per process."""
+    _store.clear()
+    if store is not None:
+        _store.append(store)
 
 
 def _source_file(name: str, src: str) -> str | None:
-    """The path of a file holding exactly ``src`` (written once, atomically, never rewritten: numba's
-    cache index is keyed on the file's modification time), or None when it cannot be written. The
-    only file I/O of :mod:`agreement` (test_import_graph.py): a cache of generated code, never data."""
-    d = cache_dir()
-    if d is None:
-        return None
-    path = os.path.join(d, f"{name}.py")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            if fh.read() == src:
-                return path
-    except OSError:
-        pass
-    try:
-        os.makedirs(d, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(src)
-        os.replace(tmp, path)
-    except OSError:
-        return None
-    return path
+    return _store[0](name, src) if _store else None
 
 
 def _compile(name: str, src: str, q: int, label: str):
-    """Compile the generated ``src`` (function ``k(X, out)``) from a file in :func:`cache_dir` with
-    numba's ``cache=True`` when possible, in memory otherwise; called once on a q x 2 array."""
+    """Compile the generated ``src`` (function ``k(X, out)``) from the source store's file with
+    numba's ``cache=True`` when there is one, in memory otherwise; called once on a q x 2 array."""
     tag = hashlib.sha256(f"{numba.__version__}\n{src}".encode()).hexdigest()[:16]
     path = _source_file(f"{name}_{tag}", src)
     # __name__: this module (importable: numba rebuilds a cached kernel's environment from it)
@@ -274,7 +249,7 @@ def _compile(name: str, src: str, q: int, label: str):
 def kernel_for(kind: str, q: int, r0: int, r1: int):
     """The compiled kernel of :func:`kernel_source` (kind "mean", "row", "mid") or of
     :func:`meamed_source` (kind "meamed", k = r1 + 1 ranks; r0 = 0), kept for the process
-    (:func:`compiled_kernels` lists them). Its source is written to :func:`cache_dir` (file name: kind,
+    (:func:`compiled_kernels` lists them). Its source goes to the source store (file name: kind,
     q, ranks and a digest of the source and numba's version) and compiled from there with
     ``cache=True``: the first process on a machine pays the compile (1-6 s at q = 31; the MeaMed
     kernel more), later ones load it from numba's cache."""

@@ -41,7 +41,7 @@ def _kernels():
 USE_KERNELS: bool = os.environ.get("JUNGLE_NUMPY_RULES", "") != "1"
 # Smallest d for the kernel. Steady state it beats np.sort from d = 16 (2.4 us against 13 us at q = 31;
 # at d = 1000: 27 us against 127 us, numpy.mean 12 us). Each (rule, q, f) is compiled once per machine
-# (1-6 s, then kept in numba's on-disk cache: select_kernels.cache_dir); a process that uses a kernel
+# (1-6 s, then kept in numba's on-disk cache: scenarios.kernel_cache); a process that uses a kernel
 # pays importing numba and loading it (about 1-1.5 s, once), which small-d runs (d < 512, where a call
 # saves under 50 us) would rarely repay.
 KERNEL_MIN_D: int = 512
