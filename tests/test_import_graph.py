@@ -183,7 +183,6 @@ def test_the_checker_catches_a_cycle(monkeypatch):
 
 
 def test_the_checker_catches_file_io(monkeypatch):
-    import sys
 
     bad = ROOT / "agreement" / "_probe_file_io.py"
     monkeypatch.setitem(MODULES, "agreement._probe_file_io", bad)

@@ -16,7 +16,7 @@ import numpy as np
 from agreement.diameters import pairwise_sq_distances
 from agreement.rules.mda import _rows_mean
 from agreement.rules.gram import centered_reference_error, gamma, gram
-from agreement.rules.overflow import safe_mean, sq_distances_extended, squares_underflow
+from agreement.rules.overflow import sq_distances_extended, squares_underflow
 
 FAST_MIN = 1 << 20
 """Smallest q^2 d for :func:`_fast_order` (below, the reference is cheap)."""
