@@ -35,7 +35,9 @@ from scenarios.spec.resolve import check_algorithm
 def cmd_table(args) -> int:
     console = Console()
     if args.from_json:
-        return _from_json(args.from_json, console)
+        if args.md:
+            output_file(args.md, "--md")
+        return _from_json(args.from_json, console, args.md)
     for path, option in ((args.json, "--json"), (args.csv, "--csv")):
         if path:
             output_file(path, option)
@@ -109,14 +111,22 @@ def _heatmap(args, rows, attacks, seeds, sets, ex, console) -> int:
     return 0
 
 
-def _from_json(path: str, console) -> int:
-    """Print the table of a saved ``--json`` result, run nothing."""
+def _from_json(path: str, console, md: str | None = None) -> int:
+    """Print the table of a saved ``--json`` result (and write it as markdown to ``md``), run nothing."""
     saved = read_table(path, "--from-json")
     try:
         print_table(saved["table"], saved["runs"], Console(width=max(console.width, 200)))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ScenarioError(f"--from-json {path!r}: not a complete saved table ({type(exc).__name__}: {exc})") from None
     console.print(f"{len(saved['runs'])} runs in {saved['wall_seconds']:.0f} s; overrides {saved['sets']}")
+    if md:
+        try:
+            text = markdown(saved, saved.get("command", f"jungle table (overrides {saved['sets']})"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ScenarioError(f"--from-json {path!r}: cannot render markdown ({type(exc).__name__}: {exc})") from None
+        with open(md, "w") as fh:
+            fh.write(text)
+        console.print(f"markdown written to {md}")
     return 0
 
 

@@ -17,7 +17,8 @@ A row is an AVG algorithm or rule run decentralised (``icwtm``, ``mda``, ``cva``
 (NNM paper, Algorithm 3) aggregating with RULE (``server:nnm+cwtm``, ``server:cwtm``, ``server:mean``;
 ``server`` alone is ``server:cwtm``). With ``at_threshold`` each row runs at the smallest n >= the
 scenario's n at which its algorithm's paper threshold holds (the theory's ``holds``; the server with a
-robust rule: n >= 2f + 1, the NNM paper's f < n / 2; plain averaging has none), and the table records,
+robust rule: n >= 3f + 1, since it gathers the first n - f momenta and trims f per side; plain averaging
+has none), and the table records,
 per row, n, f, q and the threshold it meets (``row_systems``).
 
 The heatmap (:func:`run_heatmap`) is the worst case over attacks of such rows on a grid of (f, alpha).
@@ -71,6 +72,9 @@ def row_sets(row: str) -> list[str]:
 def row_system(scenario: str, sets: list[str], row: str, at_threshold: bool, max_extra: int = 64) -> dict[str, Any]:
     """n, f, q of a row and the threshold it meets: the scenario's n, or with ``at_threshold`` the
     smallest n >= it at which the row's threshold holds (module docstring)."""
+    if (row == SERVER or row.startswith(SERVER + ":")) and at_threshold:
+        plain = prepare(scenario, list(sets) + row_sets("mean") + ["algorithm.iterations=1"], 1).system  # n, f only
+        sets = list(sets) + [f"system.n={max(plain.n, 3 * plain.f + 1)}"]
     base = prepare(scenario, list(sets) + row_sets(row) + ["algorithm.allow_below_threshold=true"], 1)
     s, th = base.system, base.algorithm.theory
     n, f = s.n, s.f
@@ -78,10 +82,11 @@ def row_system(scenario: str, sets: list[str], row: str, at_threshold: bool, max
         rule = base.algorithm.rule
         robust = rule not in ("mean",)
         if at_threshold and robust:
-            n = max(n, 2 * f + 1)
-        threshold = ("n >= 2f + 1 (NNM paper: f < n/2 for a robust rule" + (" with NNM)" if "nnm" in rule else ")")
+            n = max(n, 3 * f + 1)
+        threshold = ("n >= 3f + 1: the server gathers the first q = n - f momenta (asynchrony), f of them possibly "
+                     "Byzantine, and a trimming rule needs q >= 2f + 1 (the NNM paper's synchronous server needs f < n/2)"
                      if robust else "none (plain averaging is not robust)")
-        return {"n": n, "f": f, "q": n - f, "threshold": threshold, "holds": (n >= 2 * f + 1) if robust else None}
+        return {"n": n, "f": f, "q": n - f, "threshold": threshold, "holds": (n >= 3 * f + 1) if robust else None}
     if th.threshold:
         k = n
         while at_threshold and not th.holds and k < n + max_extra:
