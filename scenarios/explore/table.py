@@ -34,6 +34,7 @@ import numpy as np
 from rich.table import Table
 
 from agreement.rules import PRE_AGGREGATIONS, RULES
+from scenarios.errors import ScenarioError
 from scenarios.explore.executor import Executor
 from scenarios.run.execute import prepare
 from scenarios.run.learn import run_learn
@@ -72,29 +73,35 @@ def row_sets(row: str) -> list[str]:
 def row_system(scenario: str, sets: list[str], row: str, at_threshold: bool, max_extra: int = 64) -> dict[str, Any]:
     """n, f, q of a row and the threshold it meets: the scenario's n, or with ``at_threshold`` the
     smallest n >= it at which the row's threshold holds (module docstring)."""
-    if (row == SERVER or row.startswith(SERVER + ":")) and at_threshold:
-        plain = prepare(scenario, list(sets) + row_sets("mean") + ["algorithm.iterations=1"], 1).system  # n, f only
-        sets = list(sets) + [f"system.n={max(plain.n, 3 * plain.f + 1)}"]
-    base = prepare(scenario, list(sets) + row_sets(row) + ["algorithm.allow_below_threshold=true"], 1)
-    s, th = base.system, base.algorithm.theory
-    n, f = s.n, s.f
+    allow = ["algorithm.allow_below_threshold=true"]
+    plain = prepare(scenario, list(sets) + row_sets("mean") + ["algorithm.iterations=1"], 1).system  # n, f only
+    n0, f = plain.n, plain.f
     if row == SERVER or row.startswith(SERVER + ":"):
-        rule = base.algorithm.rule
-        robust = rule not in ("mean",)
-        if at_threshold and robust:
-            n = max(n, 3 * f + 1)
+        n = max(n0, 3 * f + 1) if at_threshold else n0
+        base = prepare(scenario, list(sets) + row_sets(row) + [f"system.n={n}"] + allow, 1)
+        robust = base.algorithm.rule not in ("mean",)
+        n = n if robust else n0
         threshold = ("n >= 3f + 1: the server gathers the first q = n - f momenta (asynchrony), f of them possibly "
                      "Byzantine, and a trimming rule needs q >= 2f + 1 (the NNM paper's synchronous server needs f < n/2)"
                      if robust else "none (plain averaging is not robust)")
         return {"n": n, "f": f, "q": n - f, "threshold": threshold, "holds": (n >= 3 * f + 1) if robust else None}
-    if th.threshold:
-        k = n
-        while at_threshold and not th.holds and k < n + max_extra:
+    k = n0
+    while True:  # with at_threshold: the first n >= n0 the row can run at (its rule aggregates) and meets its threshold
+        try:
+            base = prepare(scenario, list(sets) + row_sets(row) + [f"system.n={k}"] + allow, 1)
+        except ScenarioError:
+            if not at_threshold or k >= n0 + max_extra:
+                raise
             k += 1
-            th = prepare(scenario, list(sets) + row_sets(row) + [f"system.n={k}", "algorithm.allow_below_threshold=true"],
-                         1).algorithm.theory
-        return {"n": th.n, "f": th.f, "q": th.q, "threshold": th.threshold, "holds": bool(th.holds)}
-    return {"n": n, "f": f, "q": s.q, "threshold": "none (no theorem for this rule iterated)", "holds": None}
+            continue
+        th = base.algorithm.theory
+        if not at_threshold or th.holds or not th.threshold or k >= n0 + max_extra:
+            break
+        k += 1
+    s = base.system
+    if th.threshold:
+        return {"n": s.n, "f": s.f, "q": s.q, "threshold": th.threshold, "holds": bool(th.holds)}
+    return {"n": s.n, "f": s.f, "q": s.q, "threshold": "none (no theorem for this rule iterated)", "holds": None}
 
 
 def run_cell(scenario: str, sets: list[str], row: str, attack: str, seed: int, alone: bool) -> dict[str, Any]:
