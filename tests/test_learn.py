@@ -253,3 +253,27 @@ def test_learn_learning_and_averaging_checks_fail_when_eta_breaks_algorithm_1():
     assert c["agreement"]["holds"] is True
     assert c["learning"]["holds"] is False and c["learning"]["measured"] > 10 * c["learning"]["bound"]
     assert c["averaging"]["holds"] is False and c["averaging"]["margin"] < 0
+
+
+def test_a_third_party_vector_attack_is_wrapped_over_broadcast_and_reads_the_iterations_inputs():
+    """An attack registered in ATTACKS (as a plugin would be) runs over broadcast unchanged: it reads
+    ``seen(instance, round)`` = the honest INITIAL vectors of that LEARN instance's iteration (read-only)."""
+    from agreement.learn import phase_of
+    from nodes.adversary import Attack
+    from nodes.attacks import ATTACKS
+    calls = []
+
+    class Zero(Attack):
+        name = "zero-vec"
+
+        def write(self, b, r, instance, round_):
+            seen = self.adv.seen(instance, round_)
+            calls.append((phase_of(instance), len(seen), all(not x.flags.writeable for x in seen.values())))
+            return [self.vec(b, instance, round_, np.zeros(self.adv.d))]
+
+    with ATTACKS.temporarily("zero-vec", Zero):
+        res = run_learn(tiny("broadcast", attack="zero-vec"))
+    assert res["checks"]["termination"]["holds"] and res["checks"]["agreement"]["holds"]
+    assert res["messages"]["byzantine_deliveries"] > 0
+    assert calls and all(n >= 3 and ro for _, n, ro in calls)  # h = 5: at least ceil(h / 2) seen, read-only
+    assert {ph for (t, ph), _, _ in calls} == {0, 1} and max(t for (t, _), _, _ in calls) == 5
