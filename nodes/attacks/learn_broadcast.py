@@ -44,7 +44,7 @@ from agreement.broadcast import INITIAL, digest
 from agreement.messages import Envelope
 from agreement.registry import Registry, UnknownName
 from nodes.adversary import Attack
-from nodes.attacks.broadcast import BroadcastAttack
+from nodes.attacks.broadcast import ATTACK_CLASSES, BroadcastAttack
 
 WAIT = 0.5
 """Share of the honest INITIALs of an iteration seen before a Byzantine value is fixed."""
@@ -225,5 +225,7 @@ class LearnOverBroadcastAttacks(Mapping[str, type[Attack]]):
         known = self.names()
         close = difflib.get_close_matches(str(name), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        why = " (bound to \"iterate a rule\")" if name in NOT_OVER_BROADCAST else ""
+        why = (" (bound to \"iterate a rule\")" if name in NOT_OVER_BROADCAST else
+               " (an attack on broadcast-based agreement run alone, not on LEARN over it)"
+               if name in {c.name for c in ATTACK_CLASSES} else "")
         return UnknownName(f"unknown {self.kind} {name!r}{why}{hint}; known: {', '.join(known)}")
