@@ -10,6 +10,7 @@ import pytest
 from agreement.learn import PHASE_GRAD, PHASE_PARAM, LearnMachine, avg_builder, instance_of, phase_of, tau
 from agreement.messages import BROADCAST, Envelope
 from agreement.rules import RULES
+from nodes.attacks import LEARN_BROADCAST_ATTACKS
 from scenarios.errors import ScenarioError
 from scenarios.run.execute import prepare
 from scenarios.run.learn import run_learn
@@ -144,10 +145,46 @@ def test_end_to_end_broadcast(attack):
     assert res["messages"]["by_kind"].get("ECHO", 0) > 0
 
 
-def test_broadcast_rejects_vector_attacks():
-    pytest.importorskip("agreement.broadcast.machine")
-    with pytest.raises(ScenarioError, match="adversary.attack"):
-        run_learn(tiny("broadcast", attack="alie"))
+LEARN_OVER_BROADCAST = sorted(a for a in LEARN_BROADCAST_ATTACKS if a not in ("none", "silent"))
+
+
+@pytest.mark.parametrize("attack", LEARN_OVER_BROADCAST)
+def test_every_learn_attack_runs_over_broadcast(attack):
+    """Each vector attack, wrapped as a protocol-following reliable broadcaster, runs against LEARN over
+    broadcast-based agreement: the run terminates, Byzantine messages are delivered, honest agree."""
+    res = run_learn(tiny("broadcast", attack=attack))
+    assert res["checks"]["termination"]["holds"] and not res["stalled"]
+    assert res["checks"]["agreement"]["holds"], res["checks"]["agreement"]
+    assert res["messages"]["byzantine_deliveries"] > 0
+    assert res["messages"]["by_kind"]["REPORT"] > 0
+    assert res["learn"]["rounds"][-1]["grad_norm"] < res["learn"]["rounds"][0]["grad_norm"]
+
+
+def test_learn_attacks_over_broadcast_bite_plain_averaging_and_are_contained_by_the_rule():
+    """Over broadcast with plain averaging (``algorithm.rule = mean``) the strong attacks reach the honest
+    nodes (their values are reliably delivered and averaged): test accuracy falls far below the clean
+    run's; with the paper's trimmed_middle the same attacks leave the honest nodes in agreement."""
+    def acc(attack, rule):
+        sets = ["algorithm.name=broadcast", f"algorithm.rule={rule}", "system.n=7", "system.f=2",
+                f"adversary.attack={attack}", "learn.rounds=8", "learn.avg_iterations=log2", "learn.output=last",
+                "learn.alone=false"]
+        res = run_learn(prepare("learn-digits", sets, 1))
+        assert res["checks"]["termination"]["holds"] and res["checks"]["agreement"]["holds"]
+        return res["learn"]["final"]["accuracy_of_mean"]
+    clean = acc("none", "mean")
+    assert clean > 0.6
+    for attack in ("sf", "lf", "alie-opt"):
+        assert acc(attack, "mean") < clean - 0.3, attack
+    assert acc("foe-opt", "trimmed_middle") > 0.1  # runs, agrees (the rule keeps it off the f extremes)
+
+
+def test_attacks_bound_to_iterate_are_refused_over_broadcast_and_params_are_typed():
+    with pytest.raises(ScenarioError, match=r"adversary.attack = 'theorem4'.*LEARN over broadcast"):
+        tiny("broadcast", attack="theorem4")
+    cfg = prepare("learn-quadratic", ["algorithm.name=broadcast", "adversary.attack=foe", "adversary.foe_eta=3.0"], 1)
+    assert cfg.adversary.params.foe_eta == 3.0
+    with pytest.raises(ScenarioError, match="alie_z"):
+        prepare("learn-quadratic", ["algorithm.name=broadcast", "adversary.attack=foe", "adversary.alie_z=1.0"], 1)
 
 
 def test_learn_run_is_a_function_of_the_seed():
@@ -216,3 +253,27 @@ def test_learn_learning_and_averaging_checks_fail_when_eta_breaks_algorithm_1():
     assert c["agreement"]["holds"] is True
     assert c["learning"]["holds"] is False and c["learning"]["measured"] > 10 * c["learning"]["bound"]
     assert c["averaging"]["holds"] is False and c["averaging"]["margin"] < 0
+
+
+def test_a_third_party_vector_attack_is_wrapped_over_broadcast_and_reads_the_iterations_inputs():
+    """An attack registered in ATTACKS (as a plugin would be) runs over broadcast unchanged: it reads
+    ``seen(instance, round)`` = the honest INITIAL vectors of that LEARN instance's iteration (read-only)."""
+    from agreement.learn import phase_of
+    from nodes.adversary import Attack
+    from nodes.attacks import ATTACKS
+    calls = []
+
+    class Zero(Attack):
+        name = "zero-vec"
+
+        def write(self, b, r, instance, round_):
+            seen = self.adv.seen(instance, round_)
+            calls.append((phase_of(instance), len(seen), all(not x.flags.writeable for x in seen.values())))
+            return [self.vec(b, instance, round_, np.zeros(self.adv.d))]
+
+    with ATTACKS.temporarily("zero-vec", Zero):
+        res = run_learn(tiny("broadcast", attack="zero-vec"))
+    assert res["checks"]["termination"]["holds"] and res["checks"]["agreement"]["holds"]
+    assert res["messages"]["byzantine_deliveries"] > 0
+    assert calls and all(n >= 3 and ro for _, n, ro in calls)  # h = 5: at least ceil(h / 2) seen, read-only
+    assert {ph for (t, ph), _, _ in calls} == {0, 1} and max(t for (t, _), _, _ in calls) == 5

@@ -280,7 +280,7 @@ CASES = [
     ("attack-of-other-protocol", s('algorithm.name="broadcast"', "system.n=16", "system.f=5",
                                    'adversary.attack="alie"'), "adversary.attack"),
     ("learn-broadcast-attack", sl('algorithm.name="broadcast"', "system.n=7", "system.f=2",
-                                  'adversary.attack="equivocate"'), "LEARN over broadcast"),
+                                  'adversary.attack="fake-echo"'), "LEARN over broadcast"),
     ("nnm-cwtm-q-le-2f", s('algorithm.name="nnm+cwtm"', "system.q=10"), "cannot aggregate"),
     ("nnm-cwtm-q-le-2f-iterations", s('algorithm.name="nnm+cwtm"', "system.q=10", "algorithm.iterations=3"),
      "cannot aggregate"),

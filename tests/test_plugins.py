@@ -117,3 +117,24 @@ def test_a_broken_plugin_is_one_line_not_a_traceback(tmp_path):
     r = _jungle(["run", "icwtm-contraction", "--quiet"], site, tmp_path)
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1 and "broken" in r.stderr and "RuntimeError: boom" in r.stderr
+
+
+def test_plugin_workload_from_an_installed_package_runs_learn(plugin_path, tmp_path):
+    """The example package's ``blobs`` workload (entry point group ``jungle.workloads``) trains under
+    LEARN over ICwTM, under label flipping (its ``flipped_grad``), and against the trusted server."""
+    base = ["--quiet", "--set", "learn.workload=blobs", "--set", "learn.rounds=20", "--set", "learn.eta=0.5",
+            "--set", "learn.init_scale=1.0", "--set", "learn.output=last", "--set", "system.n=7", "--set", "system.f=1", "--set", "system.dim=5"]
+    for i, extra in enumerate(([], ["--set", "adversary.attack=lf"],
+                               ["--set", "algorithm.name=server", "--set", "algorithm.rule=nnm+cwtm"])):
+        out = tmp_path / f"blobs{i}.json"
+        r = _jungle(["run", "learn-quadratic", *base, *extra, "--json", str(out)], plugin_path, tmp_path)
+        assert r.returncode == 0, r.stderr
+        res = json.loads(out.read_text())
+        assert res["learn"]["workload"]["workload"] == "blobs" and res["learn"]["workload"]["d"] == 5
+        assert res["checks"]["termination"]["holds"] and res["checks"]["agreement"]["holds"]
+        rows = res["learn"]["rounds"]
+        assert rows[-1]["loss"] < rows[0]["loss"]
+        assert res["learn"]["final"]["accuracy_of_mean"] > 0.75 > rows[0]["accuracy_of_mean"]  # 0.47 at theta_1
+
+    r = _jungle(["run", "learn-quadratic", "--quiet", "--set", "learn.workload=blobs"], tmp_path, tmp_path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "blobs" in r.stderr  # not installed: one line

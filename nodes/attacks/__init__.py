@@ -9,12 +9,17 @@ Two registries, one per family of protocols, built here from explicit imports:
   third-party attacks come under the ``jungle.attacks`` entry point group;
 - :data:`BROADCAST_ATTACKS`: attacks on broadcast-based agreement (:mod:`~nodes.attacks.broadcast`,
   plus the search adversary's broadcast variant); entry point group ``jungle.broadcast_attacks``.
+
+:data:`LEARN_BROADCAST_ATTACKS` is not a third registry: it reads :data:`ATTACKS` and offers its vector
+attacks to LEARN over broadcast-based agreement, each wrapped as a protocol-following reliable
+broadcaster (:mod:`~nodes.attacks.learn_broadcast`).
 """
 from __future__ import annotations
 
 from agreement.registry import Registry
 from nodes.adversary import Attack
 from nodes.attacks import broadcast, cga, core, gossip, learn, lowerbound, search, worstcase
+from nodes.attacks.learn_broadcast import LearnOverBroadcastAttacks
 
 ATTACKS: Registry[type[Attack]] = Registry("attack", "jungle.attacks")
 for _cls in (*core.CORE, *lowerbound.LOWER_BOUND, *learn.LEARN, *gossip.GOSSIP, *cga.CGA, search.Search,
@@ -25,4 +30,6 @@ BROADCAST_ATTACKS: Registry[type[Attack]] = Registry("broadcast attack", "jungle
 for _cls in (*broadcast.ATTACK_CLASSES, search.BroadcastSearch):
     BROADCAST_ATTACKS.register(_cls.name, _cls)
 
-__all__ = ["ATTACKS", "BROADCAST_ATTACKS", "Attack"]
+LEARN_BROADCAST_ATTACKS = LearnOverBroadcastAttacks(ATTACKS)
+
+__all__ = ["ATTACKS", "BROADCAST_ATTACKS", "LEARN_BROADCAST_ATTACKS", "Attack"]

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -64,6 +65,23 @@ def int_list(text: str, lo: int = 1, what: str = "integers >= 1") -> list[int]:
 def seed_list(text: str) -> list[int]:
     """Comma-separated seeds (integers >= 0)."""
     return int_list(text, 0, "seeds (integers >= 0)")
+
+
+def float_list(text: str) -> list[float]:
+    """Comma-separated positive finite numbers (at least one)."""
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    out = []
+    for p in parts:
+        try:
+            v = float(p)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v > 0):
+            raise argparse.ArgumentTypeError(f"expected comma-separated positive numbers, got {short(text)}")
+        out.append(v)
+    if not out:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive numbers, got {short(text)}")
+    return out
 
 
 def name_list(text: str) -> list[str]:

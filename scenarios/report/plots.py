@@ -288,3 +288,43 @@ def plot_results(data: dict[str, Any], out: str | Path) -> list[Path]:
 def plot_sweep_dir(results: list[dict[str, Any]], out: str | Path, title: str) -> list[Path]:
     """Plots of a sweep directory's results, already read."""
     return sweep_plots(results, Path(out), title=title)
+
+
+# ------------------------------------------------------------------------------------------------
+# the LEARN heatmap (jungle table --heatmap)
+# ------------------------------------------------------------------------------------------------
+def heatmap_figure(hm: dict[str, Any]):
+    """Worst-case honest test accuracy over attacks, one panel per row (aggregation), f down, alpha
+    across; each cell annotated with its value in % (the clean accuracy in brackets)."""
+    plt = _plt()
+    rows, fs, alphas = hm["rows"], hm["fs"], hm["alphas"]
+    fig, axes = plt.subplots(1, len(rows), figsize=(1.6 + 1.9 * len(alphas) * len(rows), 1.2 + 0.9 * len(fs)),
+                             squeeze=False)
+    im = None
+    for ax, row in zip(axes[0], rows):
+        grid = [[math.nan if v is None else 100 * v for v in line] for line in hm["worst"][row]]
+        clean = hm.get("clean", {}).get(row)
+        im = ax.imshow(grid, vmin=0, vmax=100, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(len(alphas)), [f"{a:g}" for a in alphas])
+        ax.set_yticks(range(len(fs)), [str(f) for f in fs])
+        ax.set_xlabel("alpha (Dirichlet label split; small = heterogeneous)")
+        ax.set_ylabel("f")
+        ns = sorted({hm["row_systems"][f"{row}|{f}|{a}"]["n"] for f in fs for a in alphas}) if hm.get("row_systems") else []
+        ax.set_title(f"{row}" + (f" (n = {', '.join(map(str, ns))})" if ns else ""))
+        for i in range(len(fs)):
+            for j in range(len(alphas)):
+                v = grid[i][j]
+                txt = "-" if math.isnan(v) else f"{v:.0f}"
+                if clean is not None and clean[i][j] is not None:
+                    txt += f"\n({100 * clean[i][j]:.0f})"
+                ax.text(j, i, txt, ha="center", va="center", color="white" if not math.isnan(v) and v < 60 else "black",
+                        fontsize=9)
+    fig.suptitle("worst-case honest test accuracy (%) over attacks; clean in brackets", fontsize=10)
+    if im is not None:
+        fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="accuracy (%)")
+    return fig
+
+
+def heatmap_plots(hm: dict[str, Any], out: str | Path) -> list[Path]:
+    """The heatmap as PNG and SVG at ``out`` (a path stem)."""
+    return save(heatmap_figure(hm), out)

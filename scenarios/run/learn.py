@@ -57,10 +57,11 @@ from agreement.rules import get_rule
 from nodes.context import LearnContext
 from nodes.workloads import train_alone
 from scenarios.run.checks import at_most, averaging_constant, not_applicable
-from scenarios.run.protocols import Protocol, protocol_for
+from scenarios.run.protocols import Protocol, protocol_class, protocol_for
 from scenarios.run.result import run_result
 from scenarios.run.simulate import LearnRun, Streams, simulate
 from scenarios.run.workloads import make_workload
+from scenarios.spec.adversary import attacks_for
 from scenarios.spec.learn import iterations_fn, variant
 
 
@@ -70,6 +71,11 @@ class LearnProtocol(Protocol):
     @property
     def serve_after_output(self) -> bool:  # reliable broadcast relays after a node has its output
         return self.scenario.algorithm.name == "broadcast"
+
+    def attacks(self):
+        """The attacks of LEARN over this scenario's AVG (over broadcast: the vector attacks wrapped as
+        reliable broadcasters, :mod:`nodes.attacks.learn_broadcast`)."""
+        return attacks_for(protocol_class(self.scenario.algorithm.name), learn=True)
 
     def schemas(self, d):
         if self.scenario.algorithm.name == "broadcast":

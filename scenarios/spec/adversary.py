@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from agreement.registry import Registry
 from net.params import PluginParams
 from net.schedules import SCHEDULES
-from nodes.attacks import ATTACKS, BROADCAST_ATTACKS
+from nodes.attacks import ATTACKS, BROADCAST_ATTACKS, LEARN_BROADCAST_ATTACKS
 from scenarios.errors import ScenarioError, UnknownKey
 from scenarios.spec.schema import Adversary, AdversarySpec
 from scenarios.spec.validation import closest, validated
@@ -64,14 +64,19 @@ def _lookup(registry: Registry, name: str, key: str) -> type:
     return registry[name]
 
 
-def attacks_for(protocol_cls) -> Registry:
-    """The registry of the attacks aimed at ``protocol_cls``."""
+def attacks_for(protocol_cls, learn: bool = False) -> Registry:
+    """The registry of the attacks aimed at ``protocol_cls`` (for a LEARN scenario when ``learn``: over
+    broadcast-based agreement, the vector attacks wrapped as reliable broadcasters,
+    :data:`nodes.attacks.LEARN_BROADCAST_ATTACKS`)."""
+    if learn and protocol_cls.name == "broadcast":
+        return LEARN_BROADCAST_ATTACKS
     return protocol_cls.attacks()
 
 
-def resolve_adversary(spec: AdversarySpec, protocol_cls, *, n: int, f: int, q: int, d: int) -> Adversary:
+def resolve_adversary(spec: AdversarySpec, protocol_cls, *, n: int, f: int, q: int, d: int,
+                      learn: bool = False) -> Adversary:
     """The resolved adversary (see the module docstring)."""
-    attacks = attacks_for(protocol_cls)
+    attacks = attacks_for(protocol_cls, learn)
     attack_cls = _lookup(attacks, spec.attack, "adversary.attack")
     schedule_cls = _lookup(SCHEDULES, spec.schedule, "adversary.schedule")
     params = _plugin_params("attack", spec.attack, attack_cls, spec.model_extra or {}, "adversary.", attacks)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from nodes.adversary import SEEN_WINDOW
 from scenarios.errors import ScenarioError
 from scenarios.run.protocols import protocol_class
+from scenarios.spec.adversary import attacks_for
 from scenarios.spec.learn import iterations_fn, workload_dim
 
 ROUNDS_IN_FLIGHT = 3
@@ -53,7 +54,7 @@ def estimate(scenario) -> dict[str, int]:
     """{"deliveries", "memory_bytes", "iterations", "messages_per_iteration"} of a resolved scenario."""
     s, adv = scenario.system, scenario.adversary
     proto = protocol_class(scenario.algorithm.name)
-    attack = proto.attacks()[adv.attack]
+    attack = attacks_for(proto, scenario.learn is not None)[adv.attack]
     iterations = _iterations(scenario)
     per_iteration = proto.messages_per_iteration(s.n, s.f)
     honest, byzantine = proto.vectors_per_iteration(s.n, s.f)

@@ -40,9 +40,6 @@ from scenarios.spec.validation import closest, validated
 DEFAULT_RULE = {"icwtm": "cwtm", "mda": "mda", "cva": "cva", "broadcast": "trimmed_middle"}
 """The rule each named agreement algorithm iterates (or aggregates with, for broadcast) unless
 ``algorithm.rule``; a protocol adapter may declare its own (``default_rule``: the trusted server's)."""
-LEARN_ATTACKS_OVER_BROADCAST = ("none", "silent")
-"""The attacks LEARN over broadcast-based agreement supports (the broadcast attacks read instance ids
-as RB instances, which LEARN multiplexes)."""
 
 
 def resolve(data: Mapping[str, Any], seed: int | None = None, base_dir: Path | None = None) -> Scenario:
@@ -81,11 +78,7 @@ def build(spec: ScenarioFile, base_dir: Path | None = None) -> Scenario:
                             "scenario.kind = \"learn\" (with a [learn] table), or choose another algorithm")
     n, f, q, d = system.n, system.f, system.q, system.dim
     inputs = resolve_inputs(spec.inputs, n=n, f=f, q=q, d=d, base_dir=base_dir)
-    adversary = resolve_adversary(spec.adversary, proto, n=n, f=f, q=q, d=d)
-    if learn is not None and algorithm.name == "broadcast" and adversary.attack not in LEARN_ATTACKS_OVER_BROADCAST:
-        raise ScenarioError(f"adversary.attack = {adversary.attack!r}: LEARN over broadcast-based agreement supports "
-                            f"only {' or '.join(map(repr, LEARN_ATTACKS_OVER_BROADCAST))} (the broadcast attacks read "
-                            "instance ids as RB instances)")
+    adversary = resolve_adversary(spec.adversary, proto, n=n, f=f, q=q, d=d, learn=learn is not None)
     scenario = Scenario(scenario=spec.scenario, system=system, algorithm=algorithm, inputs=inputs,
                         adversary=adversary, run=spec.run, learn=learn, pfl=pfl)
     check_budget(scenario)
