@@ -213,8 +213,18 @@ class Adversary:
             self.history.append((sender, env, data))
 
     def _forget_old_rounds(self, instance: int, newest: int) -> None:
-        """Keep the honest vectors of the last ``seen_window`` rounds of each instance only (the
-        adversary still has ``latest`` for every node): a long run must not hold every iteration."""
+        """Keep the honest vectors of the last ``seen_window`` rounds of each instance only, and of the
+        last ``seen_window + n + 1`` instances (LEARN opens a new instance per AVG step; broadcast-based
+        agreement runs n + 1 at once; the adversary still has ``latest`` for every node): a long run
+        must not hold every iteration."""
+        if instance not in self._newest:
+            old = [i for i in self._newest if i <= instance - self.seen_window - self.n - 1]
+            if old:
+                gone = set(old)
+                for i in old:
+                    del self._newest[i]
+                for key in [k for k in self._seen if k[0] in gone]:
+                    del self._seen[key]
         top = self._newest.get(instance, -1)
         if newest <= top:
             return
