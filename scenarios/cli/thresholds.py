@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import sys
+import time
 
 from rich.console import Console
 
@@ -74,8 +78,16 @@ def cmd_thresholds(args) -> int:
                 inputs=args.inputs, dim=args.dim, t=args.t, include_self=not args.exclude_self,
                 search_budget=args.search_budget, out=args.out, full=args.full or not args.quick,
                 search_restarts=args.search_restarts, attacks=args.attacks, schedules=args.schedules)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    t0 = time.perf_counter()
     table = run_thresholds(o, executor=Executor(workers=args.workers, dask=args.dask, progress=not args.quiet,
                                                 every=1))
+    # what the run was, kept with its table (read by `jungle bench`'s explorer target)
+    table["wall_seconds"] = time.perf_counter() - t0
+    table["command"] = "jungle " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["thresholds"] \
+        else "jungle thresholds"
+    table["machine"] = {"workers": args.workers or (None if args.dask else os.cpu_count()), "dask": args.dask,
+                        "cpus": os.cpu_count(), "load_average_at_start": load}
     console = Console()
     print_table(table, console)
     save_json(table, args.json or out / "thresholds.json")
