@@ -218,12 +218,16 @@ class Adversary:
         agreement runs n + 1 at once; the adversary still has ``latest`` for every node): a long run
         must not hold every iteration."""
         if instance not in self._newest:
-            old = [i for i in self._newest if i <= instance - self.seen_window - self.n - 1]
+            # (this state is the adversary's own: an attack may have written anything into it)
+            try:
+                horizon = int(instance) - int(self.seen_window) - int(self.n) - 1
+            except (TypeError, ValueError):
+                horizon = -1
+            old = {i for i in self._newest if type(i) is int and i <= horizon}
             if old:
-                gone = set(old)
                 for i in old:
                     del self._newest[i]
-                for key in [k for k in self._seen if k[0] in gone]:
+                for key in [k for k in self._seen if type(k) is tuple and k[:1] and k[0] in old]:
                     del self._seen[key]
         top = self._newest.get(instance, -1)
         if newest <= top:
