@@ -100,7 +100,7 @@ def test_a_real_stall_is_reported_not_hung():
     """Broadcast-based agreement at n = 3f (f = 1, below Theorem 6's n >= 3f + 1): with h = 2 honest
     nodes, reliable broadcast needs the Byzantine node's READY, which the search adversary withholds.
     The run ends (no hang), says it stalled, and termination FAILS with how many honest nodes finished."""
-    cfg = prepare(str(ROOT / "docs" / "thresholds" / "counterexamples" / "broadcast-f1-n3-search.toml"), [], None)
+    cfg = prepare(str(ROOT / "tests" / "data" / "broadcast-stall-f1-n3.toml"), [], None)  # fixed, not regenerated
     r = execute(cfg, progress=False)
     assert r["stalled"]
     term = r["checks"]["termination"]

@@ -174,7 +174,12 @@ def ref_nnm_cwtm(X, f):
     per_row = []
     for i in range(q):
         dist = [sqd(R[i], R[j]) for j in range(q)]
-        per_row.append([mean_rows(R, S) for S in near_optimal_sets(dist, q - f, slack)])
+        options = []
+        for S in near_optimal_sets(dist, q - f, slack):
+            m = mean_rows(R, S)
+            if m not in options:  # sets that differ only by equal rows give the same mixture: one option
+                options.append(m)
+        per_row.append(options)
     mixes = [[]]
     for options in per_row:
         mixes = [m + [o] for m in mixes for o in options][:CAP]

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from scenarios.report.msc import Diagram
+from scenarios.report.text import fmt
 
 CSS = """
 body{font-family:DejaVu Sans,Arial,Helvetica,sans-serif;margin:24px;color:#1a1a1a;max-width:1500px}
@@ -26,13 +27,8 @@ th{background:#f3f3f0}
 
 
 def _num(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return escape(str(v))
+    """A cell's text (the console's :func:`scenarios.report.text.fmt`), HTML-escaped."""
+    return escape(fmt(v))
 
 
 def _verdict(holds: Any) -> str:
