@@ -28,6 +28,13 @@ def test_counterexample_digest_pinned(name):
     assert _digests(str(path)) == [PINNED["counterexamples"][name]]
 
 
+@pytest.mark.parametrize("name", sorted(PINNED.get("fixed", {})))
+def test_fixed_scenario_digest_pinned(name):
+    """Scenario files kept fixed under tests/data (counterexamples of an earlier thresholds run that the
+    explorer has since replaced by others): their digests must never change either."""
+    assert _digests(str(ROOT / "tests" / "data" / name)) == [PINNED["fixed"][name]]
+
+
 def test_every_builtin_is_pinned():
     from scenarios.spec.files import builtin_names
 
