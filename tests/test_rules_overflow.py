@@ -406,3 +406,13 @@ def test_clipping_rules_take_the_ordinary_path_on_ordinary_inputs(name):
     else:
         expected = clip_step(X, fin, X[0], 2)
     assert np.array_equal(get_rule(name)(X, 2, X[0]), expected)
+
+
+def test_geomed_returns_the_data_point_that_is_the_median():
+    """Found by hypothesis: two rows at the origin and two at the float maximum. The origin is the
+    unique geometric median (two coincident rows outweigh two unit directions at an angle); Weiszfeld
+    stopped 0.2% of the scale short of it. The optimality test of a data point returns it exactly."""
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [M, M], [M, 1.34826985e308]])
+    assert get_rule("geomed")(X, 0, None).tolist() == [0.0, 0.0]
+    Y = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 0.75]])
+    assert get_rule("geomed")(Y, 0, None).tolist() == [0.0, 0.0]
