@@ -2,8 +2,15 @@ import os
 import sys
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Property tests draw the same examples on every run (a CI verdict must not depend on luck);
+# HYPOTHESIS_PROFILE=explore draws fresh random examples, to hunt for new counterexamples.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def scenario(**tables):
