@@ -14,9 +14,13 @@ from typing import Any
 
 from rich.table import Table
 
+from scenarios.bench.rules import TARGETS as RULE_TARGETS
+
 THRESHOLDS_JSON = Path("docs") / "thresholds" / "thresholds.json"
 
-_RULES_AT_100K = ("mda", "geomed", "meamed", "krum")
+_RULE_NAMES = {("cwtm", 1_000): ("CwTM", ""), ("cwtm", 100_000): ("CwTM", " (keep)"),
+               ("cwmed", 100_000): ("median", " (keep)")}
+"""How the rules bench's targets (:data:`scenarios.bench.rules.TARGETS`) are named here."""
 
 
 def _target(figure: str, value: float | None, target: float, sense: str, unit: str, source: str,
@@ -81,15 +85,12 @@ def targets(results: dict[str, Any], thresholds_path: Path = THRESHOLDS_JSON) ->
         m = (mem or {}).get(mode) if full_mem else None
         out.append(_target(f"peak memory above the interpreter / (h d 8), ICwTM n = 100, d = 100,000 ({mode})",
                            m and m.get("ratio"), 3.0, "<=", "x", "memory"))
-    out.append(_target("CwTM / numpy.mean, q = 31, d = 1,000", _rule_ratio(results, "rules_1k", "cwtm", 1000),
-                       3.0, "<=", "x", "rules_1k"))
-    for rule in _RULES_AT_100K:
-        out.append(_target(f"{rule} / numpy.mean, q = 31, d = 100,000", _rule_ratio(results, "rules", rule, 100_000),
-                           10.0, "<=", "x", "rules"))
-    out.append(_target("CwTM / numpy.mean, q = 31, d = 100,000 (keep)", _rule_ratio(results, "rules", "cwtm", 100_000),
-                       1.5, "<=", "x", "rules"))
-    out.append(_target("median / numpy.mean, q = 31, d = 100,000 (keep)", _rule_ratio(results, "rules", "cwmed", 100_000),
-                       1.2, "<=", "x", "rules"))
+    for (q, f, d), limits in RULE_TARGETS.items():  # the rules bench's own table: one source
+        section = "rules_1k" if d == 1_000 else "rules"
+        for rule, limit in limits.items():
+            name, keep = _RULE_NAMES.get((rule, d), (rule, ""))
+            out.append(_target(f"{name} / numpy.mean, q = {q}, d = {d:,}{keep}",
+                               _rule_ratio(results, section, rule, d), limit, "<=", "x", section))
     th = thresholds_run(thresholds_path)
     covers = bool(th) and {1, 2, 3} <= set(th["fs"])
     out.append(_target("jungle thresholds --f 1,2,3, 2 worker processes (minutes)",

@@ -152,6 +152,19 @@ def build_table(results: list[dict[str, Any]], rows: list[str], attacks: list[st
     return {"rows": rows + ["alone"], "columns": cols, "grid": grid}
 
 
+def attack_cells(g: dict[str, Any], cols: list[str]) -> list[str]:
+    """One row's cells (mean ± std over seeds, ``*`` when the honest outputs did not agree, ``-``
+    where nothing ran), shared by the console table and the markdown."""
+    cells = []
+    for c in cols:
+        e = g.get(c)
+        if e is None or e.get("mean") is None:
+            cells.append("-")
+        else:
+            cells.append(_cell(e["values"]) + ("*" if e.get("agreement") is False else ""))
+    return cells
+
+
 def print_table(table: dict[str, Any], results: list[dict[str, Any]], console, workload: str = "digits") -> None:
     cols = table["columns"]
     t = Table(title=f"final honest test accuracy (%) of LEARN on {workload}: mean ± std over seeds "
@@ -162,19 +175,8 @@ def print_table(table: dict[str, Any], results: list[dict[str, Any]], console, w
     t.add_column("worst case", justify="right")
     for row in table["rows"]:
         g = table["grid"][row]
-        cells = []
-        for c in cols:
-            e = g.get(c)
-            if e is None or e.get("mean") is None:
-                cells.append("-")
-                continue
-            s = _cell(e["values"])
-            if e.get("agreement") is False:
-                s += "*"
-            cells.append(s)
         w = g.get("worst")
-        cells.append("-" if w is None else f"{100 * w:.1f}")
-        t.add_row(row, *cells)
+        t.add_row(row, *attack_cells(g, cols), "-" if w is None else f"{100 * w:.1f}")
     console.print(t)
 
 
@@ -221,13 +223,7 @@ def markdown(out: dict[str, Any], command: str) -> str:
     for row in t["rows"]:
         g = t["grid"][row]
         sysr = systems.get(row, {})
-        cells = []
-        for c in cols:
-            e = g.get(c)
-            if e is None or e.get("mean") is None:
-                cells.append("-")
-                continue
-            cells.append(_cell(e["values"]) + ("*" if e.get("agreement") is False else ""))
+        cells = attack_cells(g, cols)
         w = g.get("worst")
         cells.append("-" if w is None else f"**{100 * w:.1f}**")
         lines.append(f"| {row} | {sysr.get('n', '-')} | {sysr.get('f', '-')} | " + " | ".join(cells) + " |")
